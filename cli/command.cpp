@@ -1,0 +1,32 @@
+#include "cli/command.hpp"
+
+#include <cstdio>
+#include <iostream>
+
+namespace kiln::cli {
+
+std::vector<Setup>& registry() {
+  static std::vector<Setup> r;
+  return r;
+}
+
+CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name,
+                      const std::string& help, std::function<Status()> run) {
+  CLI::App* cmd = app.add_subcommand(name, help);
+  cmd->callback([&g, run = std::move(run)] { g.action = run; });
+  return cmd;
+}
+
+void add_format_option(CLI::App* cmd, std::string& format) {
+  cmd->add_option("--format", format, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+}
+
+void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+void print_line(std::string_view line) { std::cout << line << '\n'; }
+
+}  // namespace kiln::cli

@@ -1,0 +1,51 @@
+// Command registration for the kiln binary.
+//
+// Each cli/cmd_*.cpp file registers its subcommands with KILN_COMMAND; main.cpp
+// parses, runs the chosen command's action and turns its Status into the exit
+// code: 0 success, 1 failure (one line on stderr), 2 usage error.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/result.hpp"
+
+namespace kiln::cli {
+
+struct Globals {
+  std::string root;  // --root, else $KILN_ROOT, else the per-user default
+  std::string authfile;
+  bool tls_verify = true;
+  std::string cert_dir;
+  std::string log_level = "warn";
+  bool debug = false;
+  // Set by the chosen subcommand's callback; run by main after parsing.
+  std::function<Status()> action;
+};
+
+using Setup = void (*)(CLI::App& app, Globals& g);
+std::vector<Setup>& registry();
+
+struct Registrar {
+  explicit Registrar(Setup s) { registry().push_back(s); }
+};
+
+// A subcommand whose callback installs `run` as the action.
+CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name,
+                      const std::string& help, std::function<Status()> run);
+
+// `--format FMT` with the choice of plain text or json.
+void add_format_option(CLI::App* cmd, std::string& format);
+
+// Output helpers: stdout only, from cli/ only.
+void print_json(const nlohmann::json& j);
+void print_line(std::string_view line);
+
+}  // namespace kiln::cli
+
+#define KILN_COMMAND(name)                                                    \
+  static void kiln_register_##name(CLI::App& app, ::kiln::cli::Globals& g);   \
+  static ::kiln::cli::Registrar kiln_registrar_##name(kiln_register_##name); \
+  static void kiln_register_##name(CLI::App& app, ::kiln::cli::Globals& g)
