@@ -18,7 +18,8 @@ std::string random_suffix() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   static const char* chars = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::string s(12, 'x');
-  for (auto& c : s) c = chars[rng() % 36];
+  for (auto& c : s)
+    c = chars[rng() % 36];
   return s;
 }
 
@@ -33,13 +34,19 @@ Status fsync_dir(const fs::path& dir) {
 
 Result<AtomicFile> AtomicFile::create(const fs::path& target, mode_t mode) {
   fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  TRY_ASSIGN(AtomicFile f, create_in(dir, mode));
+  f.target_ = target;
+  return f;
+}
+
+Result<AtomicFile> AtomicFile::create_in(const fs::path& dir, mode_t mode) {
   for (int attempt = 0; attempt < 16; ++attempt) {
-    fs::path temp = dir / ("." + target.filename().string() + ".tmp-" + random_suffix());
+    fs::path temp = dir / (".tmp-" + random_suffix());
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd >= 0) return AtomicFile(target, temp, Fd(fd));
+    if (fd >= 0) return AtomicFile({}, temp, Fd(fd));
     if (errno != EEXIST) return fail_errno(errno, "create " + temp.string());
   }
-  return fail("create a temporary file beside ", target.string(), ": too many collisions");
+  return fail("create a temporary file in ", dir.string(), ": too many collisions");
 }
 
 AtomicFile::AtomicFile(AtomicFile&& o) noexcept
@@ -59,12 +66,16 @@ Status AtomicFile::write(std::span<const std::byte> data) {
 }
 
 Status AtomicFile::commit() {
+  return commit_as(target_);
+}
+
+Status AtomicFile::commit_as(const fs::path& target) {
   if (::fsync(fd_.get()) != 0) return fail_errno(errno, "fsync " + temp_.string());
   fd_.reset();
-  if (::rename(temp_.c_str(), target_.c_str()) != 0)
-    return fail_errno(errno, "rename to " + target_.string());
+  if (::rename(temp_.c_str(), target.c_str()) != 0)
+    return fail_errno(errno, "rename to " + target.string());
   committed_ = true;
-  fs::path dir = target_.parent_path().empty() ? fs::path(".") : target_.parent_path();
+  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   return fsync_dir(dir);
 }
 

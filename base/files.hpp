@@ -21,6 +21,9 @@ namespace kiln {
 class AtomicFile : public Writer {
  public:
   static Result<AtomicFile> create(const std::filesystem::path& target, mode_t mode = 0644);
+  // A temporary in `dir` whose final name is only known at the end (content
+  // addressed): finish with commit_as(). `dir` must be on the target's filesystem.
+  static Result<AtomicFile> create_in(const std::filesystem::path& dir, mode_t mode = 0644);
   AtomicFile(AtomicFile&&) noexcept;
   AtomicFile& operator=(AtomicFile&&) = delete;
   ~AtomicFile() override;
@@ -31,6 +34,7 @@ class AtomicFile : public Writer {
   const std::filesystem::path& temp_path() const { return temp_; }
   // fsync, rename over the target, fsync the directory.
   Status commit();
+  Status commit_as(const std::filesystem::path& target);
 
  private:
   AtomicFile(std::filesystem::path target, std::filesystem::path temp, Fd fd)

@@ -11,8 +11,12 @@ std::mutex g_mu;
 std::function<void(LogLevel, std::string_view)> g_sink;
 }  // namespace
 
-void set_log_level(LogLevel level) { g_level = level; }
-LogLevel log_level() { return g_level; }
+void set_log_level(LogLevel level) {
+  g_level = level;
+}
+LogLevel log_level() {
+  return g_level;
+}
 
 void set_log_sink(std::function<void(LogLevel, std::string_view)> sink) {
   std::lock_guard lock(g_mu);

@@ -16,8 +16,14 @@ LogLevel log_level();
 void set_log_sink(std::function<void(LogLevel, std::string_view)> sink);
 void log(LogLevel level, std::string_view line);
 
-inline void log_debug(std::string_view s) { log(LogLevel::debug, s); }
-inline void log_info(std::string_view s) { log(LogLevel::info, s); }
-inline void log_warn(std::string_view s) { log(LogLevel::warn, s); }
+inline void log_debug(std::string_view s) {
+  log(LogLevel::debug, s);
+}
+inline void log_info(std::string_view s) {
+  log(LogLevel::info, s);
+}
+inline void log_warn(std::string_view s) {
+  log(LogLevel::warn, s);
+}
 
 }  // namespace kiln

@@ -30,13 +30,20 @@ struct Error {
 };
 
 // Helpers so fail() accepts strings, string_views, chars and integers.
-inline std::string to_string_piece(const std::string& s) { return s; }
-inline std::string to_string_piece(std::string_view s) { return std::string(s); }
-inline std::string to_string_piece(const char* s) { return s; }
-inline std::string to_string_piece(char c) { return std::string(1, c); }
+inline std::string to_string_piece(const std::string& s) {
+  return s;
+}
+inline std::string to_string_piece(std::string_view s) {
+  return std::string(s);
+}
+inline std::string to_string_piece(const char* s) {
+  return s;
+}
+inline std::string to_string_piece(char c) {
+  return std::string(1, c);
+}
 template <class I>
-  requires std::is_integral_v<I>
-std::string to_string_piece(I i) {
+requires std::is_integral_v<I> std::string to_string_piece(I i) {
   return std::to_string(i);
 }
 
@@ -58,28 +65,27 @@ tl::unexpected<Error> fail_errno(int err, std::string msg);
 // Adds a context line to an error ("reading index.json").
 Error with_context(Error e, std::string ctx);
 
-
 }  // namespace kiln
 
 // TRY(expr): evaluate a Result; on error return it from the enclosing function.
 // TRY_ASSIGN(var, expr): same, binding the value on success.
 #define KILN_CONCAT_INNER(a, b) a##b
 #define KILN_CONCAT(a, b) KILN_CONCAT_INNER(a, b)
-#define TRY(expr)                                                           \
-  do {                                                                      \
-    auto&& kiln_try_r = (expr);                                             \
+#define TRY(expr)                                                                         \
+  do {                                                                                    \
+    auto&& kiln_try_r = (expr);                                                           \
     if (!kiln_try_r) return tl::unexpected<::kiln::Error>(std::move(kiln_try_r).error()); \
   } while (0)
-#define TRY_ASSIGN_IMPL(tmp, var, expr)                                 \
-  auto tmp = (expr);                                                    \
+#define TRY_ASSIGN_IMPL(tmp, var, expr)                                   \
+  auto tmp = (expr);                                                      \
   if (!tmp) return tl::unexpected<::kiln::Error>(std::move(tmp).error()); \
   var = std::move(*tmp)
 #define TRY_ASSIGN(var, expr) TRY_ASSIGN_IMPL(KILN_CONCAT(kiln_try_, __LINE__), var, expr)
 // TRY_CTX(expr, "doing x"): like TRY, adding a context line to the error.
-#define TRY_CTX(expr, ctx)                                                         \
-  do {                                                                             \
-    auto&& kiln_try_r = (expr);                                                    \
-    if (!kiln_try_r)                                                               \
-      return tl::unexpected<::kiln::Error>(                                        \
-          ::kiln::with_context(std::move(kiln_try_r).error(), (ctx)));             \
+#define TRY_CTX(expr, ctx)                                             \
+  do {                                                                 \
+    auto&& kiln_try_r = (expr);                                        \
+    if (!kiln_try_r)                                                   \
+      return tl::unexpected<::kiln::Error>(                            \
+          ::kiln::with_context(std::move(kiln_try_r).error(), (ctx))); \
   } while (0)

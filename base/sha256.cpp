@@ -24,7 +24,9 @@ void Sha256::update(std::span<const std::byte> data) {
   EVP_DigestUpdate(ctx_->md, data.data(), data.size());
 }
 
-void Sha256::update(std::string_view data) { EVP_DigestUpdate(ctx_->md, data.data(), data.size()); }
+void Sha256::update(std::string_view data) {
+  EVP_DigestUpdate(ctx_->md, data.data(), data.size());
+}
 
 std::string Sha256::hex_final() {
   unsigned char out[EVP_MAX_MD_SIZE];

@@ -58,8 +58,7 @@ Result<size_t> VerifyingReader::read(std::span<std::byte> buf) {
   TRY_ASSIGN(size_t n, inner_.read(buf));
   if (n > 0) {
     seen_ += n;
-    if (size_ && seen_ > *size_)
-      return fail(what_, ": more bytes than the expected ", *size_);
+    if (size_ && seen_ > *size_) return fail(what_, ": more bytes than the expected ", *size_);
     hash_.update(buf.first(n));
     return n;
   }

@@ -10,8 +10,8 @@ std::vector<Setup>& registry() {
   return r;
 }
 
-CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name,
-                      const std::string& help, std::function<Status()> run) {
+CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name, const std::string& help,
+                      std::function<Status()> run) {
   CLI::App* cmd = app.add_subcommand(name, help);
   cmd->callback([&g, run = std::move(run)] { g.action = run; });
   return cmd;
@@ -27,6 +27,8 @@ void print_json(const nlohmann::json& j) {
   std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
-void print_line(std::string_view line) { std::cout << line << '\n'; }
+void print_line(std::string_view line) {
+  std::cout << line << '\n';
+}
 
 }  // namespace kiln::cli

@@ -33,8 +33,8 @@ struct Registrar {
 };
 
 // A subcommand whose callback installs `run` as the action.
-CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name,
-                      const std::string& help, std::function<Status()> run);
+CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name, const std::string& help,
+                      std::function<Status()> run);
 
 // `--format FMT` with the choice of plain text or json.
 void add_format_option(CLI::App* cmd, std::string& format);
@@ -45,7 +45,7 @@ void print_line(std::string_view line);
 
 }  // namespace kiln::cli
 
-#define KILN_COMMAND(name)                                                    \
-  static void kiln_register_##name(CLI::App& app, ::kiln::cli::Globals& g);   \
+#define KILN_COMMAND(name)                                                   \
+  static void kiln_register_##name(CLI::App& app, ::kiln::cli::Globals& g);  \
   static ::kiln::cli::Registrar kiln_registrar_##name(kiln_register_##name); \
   static void kiln_register_##name(CLI::App& app, ::kiln::cli::Globals& g)

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", g.log_level, "debug|info|warn|error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_flag("--debug", g.debug, "Log everything (never secrets)");
-  for (auto setup : cli::registry()) setup(app, g);
+  for (auto setup : cli::registry())
+    setup(app, g);
 
   try {
     app.parse(argc, argv);
@@ -35,11 +36,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  LogLevel level = g.debug                    ? LogLevel::debug
-                   : g.log_level == "debug"   ? LogLevel::debug
-                   : g.log_level == "info"    ? LogLevel::info
-                   : g.log_level == "error"   ? LogLevel::error
-                                              : LogLevel::warn;
+  LogLevel level = g.debug                  ? LogLevel::debug
+                   : g.log_level == "debug" ? LogLevel::debug
+                   : g.log_level == "info"  ? LogLevel::info
+                   : g.log_level == "error" ? LogLevel::error
+                                            : LogLevel::warn;
   set_log_level(level);
   set_log_sink([](LogLevel l, std::string_view line) {
     static const char* names[] = {"debug", "info", "warning", "error"};

@@ -10,7 +10,9 @@ using namespace kiln;
 static const std::string kAbcHex =
     "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
-TEST(Sha256, KnownVector) { EXPECT_EQ(Sha256::hex_of("abc"), kAbcHex); }
+TEST(Sha256, KnownVector) {
+  EXPECT_EQ(Sha256::hex_of("abc"), kAbcHex);
+}
 
 TEST(VerifyingReader, AcceptsMatchingContent) {
   StringReader src("abc");

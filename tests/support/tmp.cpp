@@ -44,7 +44,8 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input) {
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
   std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  for (auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   pid_t pid;
   int rc = ::posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
@@ -98,9 +99,13 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input) {
   return r;
 }
 
-RunResult sh(const std::string& script) { return run({"/bin/sh", "-c", script}); }
+RunResult sh(const std::string& script) {
+  return run({"/bin/sh", "-c", script});
+}
 
-std::string kiln_bin() { return KILN_BIN; }
+std::string kiln_bin() {
+  return KILN_BIN;
+}
 
 bool have_tool(const std::string& name) {
   return sh("command -v " + name + " >/dev/null 2>&1").status == 0;

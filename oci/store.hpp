@@ -1,0 +1,93 @@
+// Store: kiln's local image store, an OCI image layout on disk that skopeo
+// (oci:DIR:REF) and umoci read as it is.
+//
+//   ROOT/oci-layout, ROOT/index.json, ROOT/blobs/sha256/<hex>
+//   ROOT/kiln/lock        flock taken for every index.json update
+//   ROOT/kiln/tmp/        temporary files, renamed into blobs/ once verified
+//   ROOT/kiln/layers/     unpacked layers by diff-id (owned by layers/)
+//
+// Image names are org.opencontainers.image.ref.name annotations holding the
+// full normalized reference. Blob writes are verified before they get their
+// name; index updates are read-modify-write under the lock, written atomically.
+// Thread-safety: a Store may be shared between threads for blob operations;
+// index updates serialize on the file lock (which also guards other processes).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "base/stream.hpp"
+#include "oci/config.hpp"
+#include "oci/descriptor.hpp"
+#include "oci/digest.hpp"
+#include "oci/manifest.hpp"
+
+namespace kiln::oci {
+
+struct BlobInfo {
+  Digest digest;
+  int64_t size = 0;
+};
+
+// One image in the store resolved to a single platform: what most commands need.
+struct LocalImage {
+  std::string name;  // full reference, "" when found by digest
+  Descriptor top;    // what the name points at (manifest or index)
+  Manifest manifest;
+  ImageConfig config;
+};
+
+class Store {
+ public:
+  // Opens the layout at `root`, creating it when absent. A directory that holds
+  // something else (no oci-layout, but other files) is refused.
+  static Result<Store> open(const std::filesystem::path& root);
+  // The default root: $KILN_ROOT, else /var/lib/kiln for root, else $XDG_DATA_HOME/kiln.
+  static std::filesystem::path default_root();
+
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path blob_path(const Digest& d) const;
+  std::filesystem::path kiln_dir() const { return root_ / "kiln"; }
+  std::filesystem::path tmp_dir() const { return root_ / "kiln" / "tmp"; }
+  std::filesystem::path layers_dir() const { return root_ / "kiln" / "layers"; }
+
+  // --- blobs ---
+  bool has_blob(const Digest& d) const;
+  // Streams `from` into the store. With `expected`, the bytes must match it (and
+  // `size` when given) or nothing is stored.
+  Result<BlobInfo> put_blob(Reader& from, const std::optional<Digest>& expected = std::nullopt,
+                            std::optional<int64_t> size = std::nullopt);
+  Result<BlobInfo> put_blob_bytes(std::string_view bytes);
+  // A reader that fails at end of stream if the file does not match its name.
+  Result<std::unique_ptr<Reader>> open_blob(const Digest& d,
+                                            std::optional<int64_t> size = std::nullopt) const;
+  // A small blob (manifest, config), verified, at most `limit` bytes.
+  Result<std::string> read_blob(const Digest& d, size_t limit = 16 << 20) const;
+
+  // --- index.json ---
+  Result<std::vector<Descriptor>> entries() const;
+  // Read-modify-write of index.json's manifests under the store lock.
+  Status update_index(const std::function<Status(std::vector<Descriptor>&)>& edit);
+  // Points `name` (a full normalized reference string) at `target`, replacing
+  // any previous entry of that name.
+  Status set_name(const std::string& name, Descriptor target);
+  Status remove_name(const std::string& name);
+
+  // Finds IMAGE as the user typed it: a reference (normalized), a full digest,
+  // or a unique prefix (≥4 hex) of a manifest or config digest.
+  Result<Descriptor> resolve(std::string_view image) const;
+  // resolve() + manifest + config, choosing the host platform from an index.
+  Result<LocalImage> load_image(std::string_view image) const;
+  Result<LocalImage> load_descriptor(const Descriptor& d, std::string name = "") const;
+
+ private:
+  explicit Store(std::filesystem::path root) : root_(std::move(root)) {}
+  std::filesystem::path root_;
+};
+
+}  // namespace kiln::oci
