@@ -17,6 +17,11 @@ CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name, const 
   return cmd;
 }
 
+Result<oci::Store> open_store(const Globals& g) {
+  return oci::Store::open(g.root.empty() ? oci::Store::default_root()
+                                         : std::filesystem::path(g.root));
+}
+
 void add_format_option(CLI::App* cmd, std::string& format) {
   cmd->add_option("--format", format, "Output format")
       ->check(CLI::IsMember({"text", "json"}))

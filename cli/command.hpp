@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/result.hpp"
+#include "oci/store.hpp"
 
 namespace kiln::cli {
 
@@ -38,6 +39,9 @@ CLI::App* add_command(CLI::App& app, Globals& g, const std::string& name, const 
 
 // `--format FMT` with the choice of plain text or json.
 void add_format_option(CLI::App* cmd, std::string& format);
+
+// The store a command works on: --root, else $KILN_ROOT, else the default.
+Result<oci::Store> open_store(const Globals& g);
 
 // Output helpers: stdout only, from cli/ only.
 void print_json(const nlohmann::json& j);

@@ -147,8 +147,15 @@ Result<std::vector<Descriptor>> Store::entries() const {
   return out;
 }
 
+Result<FileLock> Store::lock() const { return FileLock::acquire(kiln_dir() / "lock"); }
+
 Status Store::update_index(const std::function<Status(std::vector<Descriptor>&)>& edit) {
-  TRY_ASSIGN(auto lock, FileLock::acquire(kiln_dir() / "lock"));
+  TRY_ASSIGN(auto held, lock());
+  return update_index_locked(held, edit);
+}
+
+Status Store::update_index_locked(const FileLock&,
+                                  const std::function<Status(std::vector<Descriptor>&)>& edit) {
   fs::path p = root_ / "index.json";
   TRY_ASSIGN(std::string text, read_file(p));
   auto j = nlohmann::json::parse(text, nullptr, false);

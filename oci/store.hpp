@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "base/files.hpp"
 #include "base/result.hpp"
 #include "base/stream.hpp"
 #include "oci/config.hpp"
@@ -73,6 +74,11 @@ class Store {
   Result<std::vector<Descriptor>> entries() const;
   // Read-modify-write of index.json's manifests under the store lock.
   Status update_index(const std::function<Status(std::vector<Descriptor>&)>& edit);
+  // The store lock, for callers that must hold it across several steps (GC);
+  // they then edit with update_index_locked, passing the lock as proof.
+  Result<FileLock> lock() const;
+  Status update_index_locked(const FileLock& held,
+                             const std::function<Status(std::vector<Descriptor>&)>& edit);
   // Points `name` (a full normalized reference string) at `target`, replacing
   // any previous entry of that name.
   Status set_name(const std::string& name, Descriptor target);
