@@ -1,0 +1,16 @@
+#!/bin/bash
+# curl-pull.sh REGISTRY REPO TAG OUTDIR: the download ceiling. GET the manifest,
+# then every blob at once into OUTDIR (no verification). Uses $CA_CRT and, when
+# $CURL_AUTH is set (user:password), Basic auth.
+set -euo pipefail
+reg=$1 repo=$2 tag=$3 out=$4
+C=(curl -fsSL --cacert "$CA_CRT")
+[ -n "${CURL_AUTH:-}" ] && C+=(-u "$CURL_AUTH")
+mkdir -p "$out"
+"${C[@]}" -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
+  -o "$out/manifest.json" "https://$reg/v2/$repo/manifests/$tag"
+pids=()
+for dg in $(jq -r '.config.digest, .layers[].digest' "$out/manifest.json"); do
+  "${C[@]}" -o "$out/${dg#sha256:}" "https://$reg/v2/$repo/blobs/$dg" & pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done

@@ -1,0 +1,59 @@
+# bench/workloads/parse.sh: the parser and ignore-matcher figures of issue 3.
+#
+# bench/parse/ (owned by the parser work) measures the parser and the matcher in
+# process; when bench/parse/run.sh exists it is run and its output reported. Until
+# then the figures come from the command line: `kiln parse` of a 10,000-line
+# Containerfile (goal < 20 ms) and `kiln context ls` of a 100,000-file context
+# with 50 ignore patterns (goal > 1 M path checks/s; the command also walks the
+# tree and starts a process, so its rate is a lower bound). `find` over the same
+# context is the floor of the walk.
+
+parse_inputs() {
+  export PARSE_IN=$DATA/parse-inputs
+  local gen=$BENCH_DIR/gen/parse-inputs.py
+  if ! cache_ok "$PARSE_IN" "$gen"; then
+    log "generating the parse inputs (10,000 lines; $(scaled 100000)-file context)"
+    rm -rf "$PARSE_IN"
+    "$gen" "$PARSE_IN" 10000 "$(scaled 100000)" || die "parse inputs"
+    cache_done "$PARSE_IN" "$gen"
+  fi
+}
+
+# run_parse_suite WORKLOAD: bench/parse/run.sh's report, kept for the results file.
+run_parse_suite() {
+  local out=$LOGS/parse-run.txt args=()
+  [ "$BENCH_SCALE" = small ] && args+=(--small)
+  log "$1: running bench/parse/run.sh ${args[*]}"
+  if KILN=$KILN "$BENCH_DIR/parse/run.sh" "${args[@]}" "$1" > "$out" 2>&1; then
+    NOTES+=("$1: bench/parse/run.sh ${args[*]} $1:")
+  else
+    NOTES+=("$1: bench/parse/run.sh ${args[*]} $1 failed (exit $?):")
+  fi
+  while IFS= read -r l; do NOTES+=("    $l"); done < <(tail -40 "$out")
+}
+
+wl_parse() {
+  if [ -x "$BENCH_DIR/parse/run.sh" ]; then run_parse_suite parse; return; fi
+  parse_inputs
+  group parse
+  if kiln_has parse; then
+    entry kiln kiln '' '$KILN parse $PARSE_IN/Containerfile --format json > /dev/null'
+  else notyet kiln "no 'kiln parse'"; fi
+  entry ceiling "cat" '' 'cat $PARSE_IN/Containerfile > /dev/null'
+  goal_abs wall 0.020 "20 ms"
+  run_group
+}
+
+wl_ignore() {
+  if [ -x "$BENCH_DIR/parse/run.sh" ]; then run_parse_suite ignore; return; fi
+  parse_inputs
+  local n; n=$(scaled 100000)
+  group ignore
+  if kiln_has context; then
+    entry kiln kiln '' '$KILN context ls $PARSE_IN/ctx > /dev/null'
+  else notyet kiln "no 'kiln context ls'"; fi
+  entry ceiling "find" '' 'find $PARSE_IN/ctx > /dev/null'
+  # > 1 M checks/s over n paths means a wall time under n / 1e6 s
+  goal_abs wall "$(awk -v n="$n" 'BEGIN{printf "%.6f", n/1e6}')" "$n paths at 1 M/s"
+  run_group
+}
