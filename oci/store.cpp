@@ -147,7 +147,9 @@ Result<std::vector<Descriptor>> Store::entries() const {
   return out;
 }
 
-Result<FileLock> Store::lock() const { return FileLock::acquire(kiln_dir() / "lock"); }
+Result<FileLock> Store::lock() const {
+  return FileLock::acquire(kiln_dir() / "lock");
+}
 
 Status Store::update_index(const std::function<Status(std::vector<Descriptor>&)>& edit) {
   TRY_ASSIGN(auto held, lock());

@@ -51,21 +51,23 @@ void walk_node(const Store& store, const Descriptor& d, const std::string& owner
     auto bytes = store.read_blob(d.digest);
     auto ix = bytes ? Index::parse(std::move(*bytes), d.media_type) : tl::unexpected(bytes.error());
     if (!ix) return note(problems, owner + ": index " + d.digest.str() + ": " + ix.error().what());
-    for (auto& child : ix->manifests()) walk_node(store, child, owner, out, problems, depth + 1);
+    for (auto& child : ix->manifests())
+      walk_node(store, child, owner, out, problems, depth + 1);
   } else if (media::is_manifest(d.media_type)) {
     auto bytes = store.read_blob(d.digest);
-    auto m = bytes ? Manifest::parse(std::move(*bytes), d.media_type)
-                   : tl::unexpected(bytes.error());
+    auto m =
+        bytes ? Manifest::parse(std::move(*bytes), d.media_type) : tl::unexpected(bytes.error());
     if (!m) return note(problems, owner + ": manifest " + d.digest.str() + ": " + m.error().what());
     out.blobs.insert(m->config().digest);
     if (present(store, m->config(), owner, problems)) {
       auto cfg_bytes = store.read_blob(m->config().digest);
-      auto cfg = cfg_bytes ? ImageConfig::parse(std::move(*cfg_bytes))
-                           : tl::unexpected(cfg_bytes.error());
+      auto cfg =
+          cfg_bytes ? ImageConfig::parse(std::move(*cfg_bytes)) : tl::unexpected(cfg_bytes.error());
       if (!cfg) {
         note(problems, owner + ": config " + m->config().digest.str() + ": " + cfg.error().what());
       } else {
-        for (auto& id : cfg->diff_ids()) out.diff_ids.insert(std::string(id.digest().hex()));
+        for (auto& id : cfg->diff_ids())
+          out.diff_ids.insert(std::string(id.digest().hex()));
       }
     }
     for (auto& layer : m->layers()) {
@@ -81,7 +83,8 @@ void walk_node(const Store& store, const Descriptor& d, const std::string& owner
 Reachable walk_roots(const Store& store, const std::vector<Descriptor>& roots,
                      std::vector<std::string>* problems) {
   Reachable out;
-  for (auto& d : roots) walk_node(store, d, describe(d), out, problems, 0);
+  for (auto& d : roots)
+    walk_node(store, d, describe(d), out, problems, 0);
   return out;
 }
 

@@ -14,7 +14,7 @@
 namespace kiln::oci {
 
 struct Reachable {
-  std::set<Digest> blobs;      // manifests, indexes, configs, layers
+  std::set<Digest> blobs;          // manifests, indexes, configs, layers
   std::set<std::string> diff_ids;  // hex of every diff-id a reachable config names
 };
 

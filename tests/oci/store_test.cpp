@@ -1,0 +1,128 @@
+// The store: verified blob writes, named entries, locking under concurrency.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "oci/media_types.hpp"
+#include "oci/store.hpp"
+#include "oci/store_check.hpp"
+#include "tests/support/tmp.hpp"
+
+using namespace kiln;
+using namespace kiln::oci;
+
+namespace {
+
+Descriptor put_image(Store& store, const std::string& layer_bytes) {
+  auto layer = store.put_blob_bytes(layer_bytes);
+  auto cfg = ImageConfig::create(Platform::host(), "2026-01-01T00:00:00Z");
+  auto doc = cfg.json();
+  doc["rootfs"]["diff_ids"].push_back(layer->digest.str());
+  auto cfg2 = ImageConfig::from_json(doc);
+  auto cfg_info = store.put_blob_bytes(cfg2->bytes());
+  Descriptor c, l;
+  c.media_type = media::kOciConfig;
+  c.digest = cfg_info->digest;
+  c.size = cfg_info->size;
+  l.media_type = media::kOciLayer;
+  l.digest = layer->digest;
+  l.size = layer->size;
+  auto m = Manifest::create(media::kOciManifest, c, {l});
+  EXPECT_TRUE(store.put_blob_bytes(m.bytes()));
+  return m.descriptor();
+}
+
+}  // namespace
+
+TEST(Store, RefusesBlobWhoseContentDoesNotMatch) {
+  test::Scratch dir;
+  auto store = Store::open(dir / "s");
+  ASSERT_TRUE(store);
+  StringReader r("hello");
+  auto wrong = Digest::of_bytes("other");
+  auto res = store->put_blob(r, wrong);
+  ASSERT_FALSE(res);
+  EXPECT_NE(res.error().what().find(wrong.str()), std::string::npos);
+  EXPECT_FALSE(store->has_blob(wrong));
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "s/blobs/sha256"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "s/kiln/tmp"));
+}
+
+TEST(Store, ReadingACorruptedBlobFails) {
+  test::Scratch dir;
+  auto store = Store::open(dir.path());
+  auto info = store->put_blob_bytes("content");
+  ASSERT_TRUE(info);
+  test::write_text(store->blob_path(info->digest), "contenT");
+  auto read = store->read_blob(info->digest);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().what().find(info->digest.str()), std::string::npos);
+  auto report = fsck(*store);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->problems.size(), 1u);
+}
+
+TEST(Store, RefusesADirectoryThatIsNotAStore) {
+  test::Scratch dir;
+  test::write_text(dir / "notes.txt", "x");
+  EXPECT_FALSE(Store::open(dir.path()));
+}
+
+TEST(Store, NamesResolveByReferenceDigestAndPrefix) {
+  test::Scratch dir;
+  auto store = Store::open(dir.path());
+  auto d = put_image(*store, "layer-1");
+  ASSERT_TRUE(store->set_name("docker.io/library/app:1", d));
+  EXPECT_EQ(store->resolve("app:1")->digest, d.digest);
+  EXPECT_EQ(store->resolve(d.digest.str())->digest, d.digest);
+  EXPECT_EQ(store->resolve(std::string(d.digest.hex().substr(0, 8)))->digest, d.digest);
+  auto missing = store->resolve("app:2");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().what().find("docker.io/library/app:2 not found"), std::string::npos);
+  auto img = store->load_image("app:1");
+  ASSERT_TRUE(img) << img.error().what();
+  EXPECT_EQ(img->config.diff_ids().size(), 1u);
+}
+
+TEST(Store, RemovingAnImageKeepsSharedBlobs) {
+  test::Scratch dir;
+  auto store = Store::open(dir.path());
+  auto a = put_image(*store, "shared");
+  ASSERT_TRUE(store->set_name("localhost/a:1", a));
+  ASSERT_TRUE(store->set_name("localhost/b:1", a));
+  auto report = remove_images(*store, {"localhost/a:1"});
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->blobs_removed.empty());
+  EXPECT_TRUE(store->load_image("localhost/b:1"));
+  EXPECT_FALSE(remove_images(*store, {"localhost/nope:1"}));
+  report = remove_images(*store, {"localhost/b:1"});
+  EXPECT_EQ(report->blobs_removed.size(), 3u);
+  EXPECT_TRUE(fsck(*store)->problems.empty());
+}
+
+TEST(Store, ConcurrentNamingLosesNothing) {
+  test::Scratch dir;
+  ASSERT_TRUE(Store::open(dir.path()));
+  constexpr int kProcs = 4, kEach = 25;
+  std::vector<pid_t> pids;
+  for (int p = 0; p < kProcs; ++p) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      auto store = Store::open(dir.path());
+      auto d = put_image(*store, "layer-" + std::to_string(p));
+      for (int i = 0; i < kEach; ++i)
+        if (!store->set_name("localhost/p" + std::to_string(p) + ":" + std::to_string(i), d))
+          ::_exit(1);
+      ::_exit(0);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto store = Store::open(dir.path());
+  EXPECT_EQ(store->entries()->size(), static_cast<size_t>(kProcs * kEach));
+  EXPECT_TRUE(fsck(*store)->problems.empty());
+}
