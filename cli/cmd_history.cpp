@@ -13,12 +13,9 @@ KILN_COMMAND(history) {
     size_t next_layer = 0;
     nlohmann::json out = nlohmann::json::array();
     for (auto& h : img.config.history()) {
-      nlohmann::json e = {{"created", h.created},
-                          {"created_by", h.created_by},
-                          {"comment", h.comment},
-                          {"empty_layer", h.empty_layer},
-                          {"layer", nullptr},
-                          {"size", 0}};
+      nlohmann::json e = {{"created", h.created}, {"created_by", h.created_by},
+                          {"comment", h.comment}, {"empty_layer", h.empty_layer},
+                          {"layer", nullptr},     {"size", 0}};
       if (!h.empty_layer && next_layer < layers.size()) {
         e["layer"] = layers[next_layer].digest.str();
         e["size"] = layers[next_layer].size;
@@ -32,13 +29,15 @@ KILN_COMMAND(history) {
       print_json(out);
       return {};
     }
-    std::vector<std::vector<std::string>> table = {{"LAYER", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
+    std::vector<std::vector<std::string>> table = {
+        {"LAYER", "CREATED", "CREATED BY", "SIZE", "COMMENT"}};
     for (auto& e : out) {
       std::string by = e["created_by"].get<std::string>();
       if (by.size() > 60) by = by.substr(0, 57) + "...";
-      table.push_back({e["layer"].is_null() ? "<missing>" : e["layer"].get<std::string>().substr(7, 12),
-                       e["created"].get<std::string>(), by, human_size(e["size"].get<int64_t>()),
-                       e["comment"].get<std::string>()});
+      table.push_back(
+          {e["layer"].is_null() ? "<missing>" : e["layer"].get<std::string>().substr(7, 12),
+           e["created"].get<std::string>(), by, human_size(e["size"].get<int64_t>()),
+           e["comment"].get<std::string>()});
     }
     print_table(table);
     return {};

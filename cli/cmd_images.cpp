@@ -29,7 +29,8 @@ Result<std::vector<Row>> list_images(const oci::Store& store) {
     row.id = image->manifest.config().digest.str();
     row.created = image->config.created();
     row.size = image->manifest.config().size;
-    for (auto& l : image->manifest.layers()) row.size += l.size;
+    for (auto& l : image->manifest.layers())
+      row.size += l.size;
     rows.push_back(std::move(row));
   }
   std::sort(rows.begin(), rows.end(), [](auto& a, auto& b) { return a.name < b.name; });
@@ -59,8 +60,8 @@ KILN_COMMAND(images) {
     std::vector<std::vector<std::string>> table = {
         {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
     for (auto& r : rows)
-      table.push_back({r.ref.name(), r.ref.tag.empty() ? "<none>" : r.ref.tag,
-                       r.id.substr(7, 12), r.created, human_size(r.size)});
+      table.push_back({r.ref.name(), r.ref.tag.empty() ? "<none>" : r.ref.tag, r.id.substr(7, 12),
+                       r.created, human_size(r.size)});
     print_table(table);
     return {};
   });

@@ -82,8 +82,10 @@ KILN_COMMAND(rmi) {
       names.insert(names.end(), found->begin(), found->end());
     }
     TRY_ASSIGN(auto report, oci::remove_images(store, names));
-    for (auto& n : names) print_line("Untagged: " + n);
-    for (auto& d : report.blobs_removed) print_line("Deleted: " + d.str());
+    for (auto& n : names)
+      print_line("Untagged: " + n);
+    for (auto& d : report.blobs_removed)
+      print_line("Deleted: " + d.str());
     return {};
   });
   cmd->add_option("IMAGE", images, "Image names or IDs")->required();
@@ -92,26 +94,26 @@ KILN_COMMAND(rmi) {
 
 KILN_COMMAND(fsck) {
   static std::string format = "text";
-  auto* cmd = add_command(app, g, "fsck", "Verify every blob and reference in the store",
-                          [&g]() -> Status {
-                            TRY_ASSIGN(auto store, open_store(g));
-                            TRY_ASSIGN(auto report, oci::fsck(store));
-                            if (format == "json") {
-                              print_json({{"ok", report.problems.empty()},
-                                          {"images", report.images},
-                                          {"blobs_checked", report.blobs_checked},
-                                          {"problems", report.problems}});
-                            } else {
-                              for (auto& p : report.problems) print_line(p);
-                            }
-                            if (!report.problems.empty())
-                              return fail("fsck: ", report.problems.size(), " problem(s) in ",
-                                          store.root().string());
-                            if (format != "json")
-                              print_line("ok: " + std::to_string(report.images) + " images, " +
-                                         std::to_string(report.blobs_checked) + " blobs verified");
-                            return {};
-                          });
+  auto* cmd =
+      add_command(app, g, "fsck", "Verify every blob and reference in the store", [&g]() -> Status {
+        TRY_ASSIGN(auto store, open_store(g));
+        TRY_ASSIGN(auto report, oci::fsck(store));
+        if (format == "json") {
+          print_json({{"ok", report.problems.empty()},
+                      {"images", report.images},
+                      {"blobs_checked", report.blobs_checked},
+                      {"problems", report.problems}});
+        } else {
+          for (auto& p : report.problems)
+            print_line(p);
+        }
+        if (!report.problems.empty())
+          return fail("fsck: ", report.problems.size(), " problem(s) in ", store.root().string());
+        if (format != "json")
+          print_line("ok: " + std::to_string(report.images) + " images, " +
+                     std::to_string(report.blobs_checked) + " blobs verified");
+        return {};
+      });
   add_format_option(cmd, format);
 }
 
@@ -122,13 +124,15 @@ KILN_COMMAND(prune) {
                             TRY_ASSIGN(auto store, open_store(g));
                             TRY_ASSIGN(auto report, oci::prune(store));
                             nlohmann::json blobs = nlohmann::json::array();
-                            for (auto& d : report.blobs_removed) blobs.push_back(d.str());
+                            for (auto& d : report.blobs_removed)
+                              blobs.push_back(d.str());
                             if (format == "json") {
                               print_json({{"blobs_removed", blobs},
                                           {"layers_removed", report.layers_removed},
                                           {"bytes_freed", report.bytes_freed}});
                             } else {
-                              for (auto& b : blobs) print_line("Deleted: " + b.get<std::string>());
+                              for (auto& b : blobs)
+                                print_line("Deleted: " + b.get<std::string>());
                               print_line("Freed " + human_size(report.bytes_freed));
                             }
                             return {};

@@ -12,7 +12,8 @@ nlohmann::json inspect_json(const oci::LocalImage& image) {
   nlohmann::json layers = nlohmann::json::array(), layers_data = nlohmann::json::array();
   for (auto& l : image.manifest.layers()) {
     layers.push_back(l.digest.str());
-    nlohmann::json entry = {{"MIMEType", l.media_type}, {"Digest", l.digest.str()}, {"Size", l.size}};
+    nlohmann::json entry = {
+        {"MIMEType", l.media_type}, {"Digest", l.digest.str()}, {"Size", l.size}};
     if (!l.annotations.empty()) entry["Annotations"] = l.annotations;
     layers_data.push_back(std::move(entry));
   }
@@ -53,7 +54,8 @@ void print_inspect_text(const nlohmann::json& v) {
   auto str = [](const nlohmann::json& j) { return j.is_string() ? j.get<std::string>() : ""; };
   auto list = [](const nlohmann::json& j) {
     std::string out;
-    for (auto& e : j) out += (out.empty() ? "" : " ") + e.get<std::string>();
+    for (auto& e : j)
+      out += (out.empty() ? "" : " ") + e.get<std::string>();
     return out;
   };
   std::vector<std::vector<std::string>> rows = {
@@ -68,14 +70,16 @@ void print_inspect_text(const nlohmann::json& v) {
       {"User:", str(v["User"])},
       {"WorkingDir:", str(v["WorkingDir"])},
   };
-  for (auto& e : v["Env"]) rows.push_back({"Env:", e.get<std::string>()});
-  for (auto& [k, val] : v["Labels"].items()) rows.push_back({"Label:", k + "=" + str(val)});
+  for (auto& e : v["Env"])
+    rows.push_back({"Env:", e.get<std::string>()});
+  for (auto& [k, val] : v["Labels"].items())
+    rows.push_back({"Label:", k + "=" + str(val)});
   print_table(rows);
   print_line("Layers:");
   std::vector<std::vector<std::string>> layers;
   for (auto& l : v["LayersData"])
-    layers.push_back({"  " + str(l["Digest"]), human_size(l["Size"].get<int64_t>()),
-                      str(l["MIMEType"])});
+    layers.push_back(
+        {"  " + str(l["Digest"]), human_size(l["Size"].get<int64_t>()), str(l["MIMEType"])});
   print_table(layers);
 }
 
