@@ -1,7 +1,8 @@
 #!/bin/bash
 # curl-pull.sh REGISTRY REPO TAG OUTDIR: the download ceiling. GET the manifest,
-# then every blob at once into OUTDIR (no verification). Uses $CA_CRT and, when
-# $CURL_AUTH is set (user:password), Basic auth.
+# then every blob at once (one curl, --parallel, one HTTP/1.1 connection per
+# blob) into OUTDIR, no verification. Uses $CA_CRT and, when $CURL_AUTH is set
+# (user:password), Basic auth.
 set -euo pipefail
 reg=$1 repo=$2 tag=$3 out=$4
 C=(curl -fsSL --cacert "$CA_CRT")
@@ -9,8 +10,8 @@ C=(curl -fsSL --cacert "$CA_CRT")
 mkdir -p "$out"
 "${C[@]}" -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' \
   -o "$out/manifest.json" "https://$reg/v2/$repo/manifests/$tag"
-pids=()
+args=()
 for dg in $(jq -r '.config.digest, .layers[].digest' "$out/manifest.json"); do
-  "${C[@]}" -o "$out/${dg#sha256:}" "https://$reg/v2/$repo/blobs/$dg" & pids+=($!)
+  args+=(-o "$out/${dg#sha256:}" "https://$reg/v2/$repo/blobs/$dg")
 done
-for p in "${pids[@]}"; do wait "$p"; done
+"${C[@]}" --no-progress-meter --http1.1 --parallel --parallel-immediate --parallel-max 16 "${args[@]}"
