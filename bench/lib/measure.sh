@@ -5,7 +5,8 @@
 #   entry KIND TOOL PREP CMD   KIND kiln|peer|ceiling; PREP runs untimed in this
 #                              shell before every run of CMD (reset state), CMD
 #                              runs timed in `bash -eo pipefail -c`
-#   notyet TOOL WHY            kiln cannot do this yet: the row says `kiln: not yet`
+#   notyet TOOL WHY [CMD]      kiln cannot do this yet: the row says `kiln: not yet`;
+#                              CMD (what it will run) goes to the results file
 #   goal METRIC TOOL MAX       issue target: kiln METRIC / TOOL METRIC <= MAX
 #                              (METRIC wall|cpu|rss)
 #   goal_abs METRIC MAX TEXT   issue target on kiln alone (wall in s, rss in KiB)
@@ -33,8 +34,17 @@ entry() {
   COMMANDS+=("$G_NAME|$2|$4")
 }
 notyet() {
+  [ -n "${3:-}" ] && COMMANDS+=("$G_NAME|$1 (not yet)|$3")
   E_KIND+=(kiln) E_TOOL+=("$1") E_PREP+=("") E_CMD+=("")
   E_STATE+=(notyet) E_MSG+=("$2") E_WALL+=("") E_CPU+=("") E_RSS+=("")
+}
+# kiln_entry "SUB..." PREP CMD: kiln's entry when kiln has every listed subcommand,
+# else a `not yet` row naming the missing ones.
+kiln_entry() {
+  local s missing=()
+  for s in $1; do kiln_has "$s" || missing+=("$s"); done
+  if [ ${#missing[@]} -eq 0 ]; then entry kiln kiln "$2" "$3"
+  else notyet kiln "no $(printf "'kiln %s' " "${missing[@]}" | sed 's/ $//')" "$3"; fi
 }
 goal() { G_GOALS+=("rel|$1|$2|$3"); }
 goal_abs() { G_GOALS+=("abs|$1|$2|$3"); }

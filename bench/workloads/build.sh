@@ -48,16 +48,14 @@ EOF
 }
 
 # buildah's command line for a storage root
-bah() { echo "buildah --root $W/$1 --runroot $W/$1-run --storage-driver \$BUILDAH_DRIVER"; }
+bah() { echo "buildah --root \$W/$1 --runroot \$W/$1-run --storage-driver \$BUILDAH_DRIVER"; }
 BUILDAH_BUILD_FLAGS='build --layers --isolation chroot --authfile $AUTHFILE --cert-dir $CERT_DIR'
 
 wl_build_cold() {
   build_setup
   group build-cold
-  if kiln_has build; then
-    entry kiln kiln 'seed_kiln_store $W/k-cold $BASES' \
-      '$KILN --root $W/k-cold $KFLAGS build -f $CF_COLD -t bench/cold:1 $CTX_COLD'
-  else notyet kiln "no 'kiln build'"; fi
+  kiln_entry build 'seed_kiln_store $W/k-cold $BASES' \
+    '$KILN --root $W/k-cold $KFLAGS build -f $CF_COLD -t bench/cold:1 $CTX_COLD'
   entry peer buildah 'buildah_store_reset $W/b-cold $BASES' \
     "$(bah b-cold) $BUILDAH_BUILD_FLAGS -f \$CF_COLD -t bench/cold:1 \$CTX_COLD"
   run_group
@@ -67,11 +65,9 @@ wl_build_cold() {
 wl_build_noop() {
   build_setup
   group build-noop
-  if kiln_has build; then
-    entry kiln kiln '[ -e $W/k-noop.built ] || { seed_kiln_store $W/k-noop $BASES &&
-        $KILN --root $W/k-noop $KFLAGS build -f $CF_COLD -t bench/cold:1 $CTX_COLD && touch $W/k-noop.built; }' \
-      '$KILN --root $W/k-noop $KFLAGS build -f $CF_COLD -t bench/cold:1 $CTX_COLD'
-  else notyet kiln "no 'kiln build'"; fi
+  kiln_entry build '[ -e $W/k-noop.built ] || { seed_kiln_store $W/k-noop $BASES &&
+      $KILN --root $W/k-noop $KFLAGS build -f $CF_COLD -t bench/cold:1 $CTX_COLD && touch $W/k-noop.built; }' \
+    '$KILN --root $W/k-noop $KFLAGS build -f $CF_COLD -t bench/cold:1 $CTX_COLD'
   entry peer buildah "[ -e \$W/b-noop.built ] || { buildah_store_reset \$W/b-noop \$BASES &&
         $(bah b-noop) $BUILDAH_BUILD_FLAGS -f \$CF_COLD -t bench/cold:1 \$CTX_COLD && touch \$W/b-noop.built; }" \
     "$(bah b-noop) $BUILDAH_BUILD_FLAGS -f \$CF_COLD -t bench/cold:1 \$CTX_COLD"
@@ -81,10 +77,8 @@ wl_build_noop() {
 wl_build_copy() {
   build_setup
   group build-copy
-  if kiln_has build; then
-    entry kiln kiln 'seed_kiln_store $W/k-copy $REG/bench/busybox:latest' \
-      '$KILN --root $W/k-copy $KFLAGS build -f $CF_COPY -t bench/copy:1 $CTX_COPY'
-  else notyet kiln "no 'kiln build'"; fi
+  kiln_entry build 'seed_kiln_store $W/k-copy $REG/bench/busybox:latest' \
+    '$KILN --root $W/k-copy $KFLAGS build -f $CF_COPY -t bench/copy:1 $CTX_COPY'
   entry peer buildah 'buildah_store_reset $W/b-copy $REG/bench/busybox:latest' \
     "$(bah b-copy) $BUILDAH_BUILD_FLAGS -f \$CF_COPY -t bench/copy:1 \$CTX_COPY"
   run_group

@@ -33,12 +33,10 @@ run_parse_suite() {
 }
 
 wl_parse() {
-  if [ -x "$BENCH_DIR/parse/run.sh" ]; then run_parse_suite parse; return; fi
+  if [ -z "${PROFILE:-}" ] && [ -x "$BENCH_DIR/parse/run.sh" ]; then run_parse_suite parse; return; fi
   parse_inputs
   group parse
-  if kiln_has parse; then
-    entry kiln kiln '' '$KILN parse $PARSE_IN/Containerfile --format json > /dev/null'
-  else notyet kiln "no 'kiln parse'"; fi
+  kiln_entry parse '' '$KILN parse $PARSE_IN/Containerfile --format json > /dev/null'
   entry ceiling "cat" '' 'cat $PARSE_IN/Containerfile > /dev/null'
   entry ceiling "true" '' 'true'   # the cost of starting a process, here and now
   goal_abs wall 0.020 "20 ms"
@@ -46,13 +44,11 @@ wl_parse() {
 }
 
 wl_ignore() {
-  if [ -x "$BENCH_DIR/parse/run.sh" ]; then run_parse_suite ignore; return; fi
+  if [ -z "${PROFILE:-}" ] && [ -x "$BENCH_DIR/parse/run.sh" ]; then run_parse_suite ignore; return; fi
   parse_inputs
   local n; n=$(scaled 100000)
   group ignore
-  if kiln_has context; then
-    entry kiln kiln '' '$KILN context ls $PARSE_IN/ctx > /dev/null'
-  else notyet kiln "no 'kiln context ls'"; fi
+  kiln_entry context '' '$KILN context ls $PARSE_IN/ctx > /dev/null'
   entry ceiling "find" '' 'find $PARSE_IN/ctx > /dev/null'
   entry ceiling "true" '' 'true'   # the cost of starting a process, here and now
   # > 1 M checks/s over n paths means a wall time under n / 1e6 s

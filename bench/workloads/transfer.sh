@@ -11,9 +11,8 @@ wl_push() {
   group push
   if kiln_has push; then
     seed_kiln_store "$W/k-push" "$REG/bench/big:1" || die "seeding the kiln store for push"
-    entry kiln kiln 'registry_reset main' \
-      "\$KILN --root \$W/k-push \$KFLAGS push $BIGREF \$REG/bench/pushed:1"
-  else notyet kiln "no 'kiln push'"; fi
+  fi
+  kiln_entry push 'registry_reset main' "\$KILN --root \$W/k-push \$KFLAGS push $BIGREF \$REG/bench/pushed:1"
   entry peer skopeo 'registry_reset main' \
     'skopeo copy $SFLAGS oci:$BIG:1 docker://$REG/bench/pushed:1'
   entry ceiling curl 'registry_reset main' \
@@ -27,9 +26,7 @@ wl_push() {
   need_big_in_registry
   registry_has "$REG" bench/pushed 1 || registry_seed main "$BIG" 1 bench/pushed:1
   group "push (already there)"
-  if kiln_has push; then
-    entry kiln kiln '' "\$KILN --root \$W/k-push \$KFLAGS push $BIGREF \$REG/bench/pushed:1"
-  else notyet kiln "no 'kiln push'"; fi
+  kiln_entry push '' "\$KILN --root \$W/k-push \$KFLAGS push $BIGREF \$REG/bench/pushed:1"
   entry peer skopeo '' 'skopeo copy $SFLAGS oci:$BIG:1 docker://$REG/bench/pushed:1'
   goal wall skopeo 0.3
   run_group
@@ -42,9 +39,7 @@ wl_pull() {
   for src in REG NGX; do
     name="pull (docker-registry)"; [ $src = NGX ] && name="pull (nginx)"
     group "$name"
-    if kiln_has pull; then
-      entry kiln kiln 'fresh_dir $W/k-pull' "\$KILN --root \$W/k-pull \$KFLAGS pull \$$src/bench/big:1"
-    else notyet kiln "no 'kiln pull'"; fi
+    kiln_entry pull 'fresh_dir $W/k-pull' "\$KILN --root \$W/k-pull \$KFLAGS pull \$$src/bench/big:1"
     entry peer skopeo 'rm -rf $W/s-pull' "skopeo copy \$SFLAGS docker://\$$src/bench/big:1 oci:\$W/s-pull:1"
     if [ $src = REG ]; then
       entry ceiling curl 'rm -rf $W/c-pull' \
@@ -66,10 +61,8 @@ wl_copy() {
   # so nothing is there yet; blobs may be mounted from bench/big (no bytes move).
   COPY_N=0
   group "copy (repo → repo)"
-  if kiln_has copy; then
-    entry kiln kiln 'COPY_N=$((COPY_N+1)); export DEST=bench/copy-$COPY_N' \
-      "\$KILN \$KFLAGS copy $BIGREF \$REG/\$DEST:1"
-  else notyet kiln "no 'kiln copy'"; fi
+  kiln_entry copy 'COPY_N=$((COPY_N+1)); export DEST=bench/copy-$COPY_N' \
+    "\$KILN \$KFLAGS copy $BIGREF \$REG/\$DEST:1"
   entry peer skopeo 'COPY_N=$((COPY_N+1)); export DEST=bench/copy-$COPY_N' \
     "skopeo copy \$SFLAGS docker://$BIGREF docker://\$REG/\$DEST:1"
   entry ceiling curl 'COPY_N=$((COPY_N+1)); export DEST=bench/copy-$COPY_N' \
@@ -79,9 +72,7 @@ wl_copy() {
   # To a second, empty registry: every byte moves.
   need_registry2
   group "copy (registry → registry)"
-  if kiln_has copy; then
-    entry kiln kiln 'registry_reset second' "\$KILN \$KFLAGS copy $BIGREF \$REG2/bench/big:1"
-  else notyet kiln "no 'kiln copy'"; fi
+  kiln_entry copy 'registry_reset second' "\$KILN \$KFLAGS copy $BIGREF \$REG2/bench/big:1"
   entry peer skopeo 'registry_reset second' "skopeo copy \$SFLAGS docker://$BIGREF docker://\$REG2/bench/big:1"
   entry ceiling curl 'registry_reset second' '$BENCH_DIR/ceiling/curl-copy.sh $REG bench/big 1 $REG2 bench/big'
   goal_abs rss 65536 "64 MiB"
@@ -91,10 +82,8 @@ wl_copy() {
 wl_pull_unpack() {
   need_big_in_registry
   group pull-unpack
-  if kiln_has pull unpack; then
-    entry kiln kiln 'fresh_dir $W/k-pu; rm -rf $W/k-pu-out' \
-      "\$KILN --root \$W/k-pu \$KFLAGS pull $BIGREF && \$KILN --root \$W/k-pu unpack $BIGREF \$W/k-pu-out"
-  else notyet kiln "no 'kiln pull' + 'kiln unpack'"; fi
+  kiln_entry "pull unpack" 'fresh_dir $W/k-pu; rm -rf $W/k-pu-out' \
+    "\$KILN --root \$W/k-pu \$KFLAGS pull $BIGREF && \$KILN --root \$W/k-pu unpack $BIGREF \$W/k-pu-out"
   entry peer "skopeo+umoci" 'rm -rf $W/s-pu $W/s-pu-out' \
     "skopeo copy \$SFLAGS docker://$BIGREF oci:\$W/s-pu:1 && umoci unpack --image \$W/s-pu:1 \$W/s-pu-out"
   goal wall "skopeo+umoci" 0.4

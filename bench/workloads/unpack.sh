@@ -10,9 +10,9 @@ wl_unpack() {
   group unpack
   if kiln_has unpack; then
     seed_kiln_store "$W/k-unpack-pristine" "$REG/bench/big:1" || die "seeding the kiln store for unpack"
-    entry kiln kiln 'rm -rf $W/k-unpack $W/k-unpack-out && cp -al $W/k-unpack-pristine $W/k-unpack' \
-      '$KILN --root $W/k-unpack unpack $REG/bench/big:1 $W/k-unpack-out'
-  else notyet kiln "no 'kiln unpack'"; fi
+  fi
+  kiln_entry unpack 'rm -rf $W/k-unpack $W/k-unpack-out && cp -al $W/k-unpack-pristine $W/k-unpack' \
+    '$KILN --root $W/k-unpack unpack $REG/bench/big:1 $W/k-unpack-out'
   entry peer umoci 'rm -rf $W/u-unpack-out' 'umoci unpack --image $BIG:1 $W/u-unpack-out'
   entry ceiling "pigz+tar" 'rm -rf $W/t-unpack-out' '$BENCH_DIR/ceiling/tar-unpack.sh $BIG 1 $W/t-unpack-out'
   goal wall "pigz+tar" 1.3
