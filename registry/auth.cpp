@@ -1,0 +1,64 @@
+#include "registry/auth.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "registry/url.hpp"
+
+namespace kiln::registry {
+
+Status validate_realm(const std::string& realm, bool insecure) {
+  auto u = Url::parse(realm);
+  if (!u)
+    return fail("the registry's token realm \"", realm, "\" is unusable: ", u.error().message);
+  if (u->scheme != "https" && !insecure)
+    return fail("the registry's token realm ", realm,
+                " is not https; refusing to send credentials (use --tls-verify=false only for a "
+                "registry you trust on this network)");
+  return {};
+}
+
+Result<Request> token_request(const TokenRequest& t) {
+  TRY(validate_realm(t.realm, t.insecure));
+  TRY_ASSIGN(Url u, Url::parse(t.realm));
+  Request r;
+  if (t.credentials && !t.credentials->identity_token.empty()) {
+    // OAuth2: the refresh token goes in a form body, never in the URL.
+    std::string scope;
+    for (auto& s : t.scopes.items())
+      scope += (scope.empty() ? "" : " ") + s.str();
+    r.method = "POST";
+    r.url = u.str();
+    r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    r.body = "grant_type=refresh_token&client_id=kiln&service=" + query_escape(t.service) +
+             "&refresh_token=" + query_escape(t.credentials->identity_token);
+    if (!scope.empty()) r.body += "&scope=" + query_escape(scope);
+    return r;
+  }
+  if (!t.service.empty()) u = u.with_query("service", t.service);
+  for (auto& s : t.scopes.items())
+    u = u.with_query("scope", s.str());
+  r.url = u.str();
+  if (t.credentials && !t.credentials->username.empty())
+    r.headers.emplace_back("Authorization", "Basic " + base64_encode(t.credentials->username + ":" +
+                                                                     t.credentials->password));
+  return r;
+}
+
+Result<TokenReply> parse_token_reply(std::string_view body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return fail("the token service answered with non-JSON");
+  TokenReply t;
+  for (const char* k : {"token", "access_token"})
+    if (j.contains(k) && j[k].is_string() && !j[k].get<std::string>().empty()) {
+      t.token = j[k];
+      break;
+    }
+  if (t.token.empty()) return fail("the token service answered without a token");
+  if (j.contains("expires_in") && j["expires_in"].is_number_integer()) {
+    int64_t s = j["expires_in"];
+    t.expires_in = std::chrono::seconds(s < 1 ? 1 : s);
+  }
+  return t;
+}
+
+}  // namespace kiln::registry

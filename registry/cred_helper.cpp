@@ -1,0 +1,121 @@
+// Runs a docker-credential helper (`docker-credential-NAME get`): the server
+// URL goes to its stdin, JSON {ServerURL, Username, Secret} comes back. Its
+// output holds a secret, so none of it ever reaches an error message except a
+// short, secret-free reason from stderr.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "base/fd.hpp"
+#include "registry/keychain.hpp"
+
+extern char** environ;
+
+namespace kiln::registry {
+
+namespace {
+
+constexpr auto kHelperTimeout = std::chrono::seconds(60);
+
+bool valid_helper_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      return false;
+  return true;
+}
+
+}  // namespace
+
+Result<std::optional<Credentials>> run_credential_helper(const std::string& name,
+                                                         const std::string& server) {
+  if (!valid_helper_name(name)) return fail("invalid credential helper name \"", name, "\"");
+  std::string prog = "docker-credential-" + name;
+  int in[2], out[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
+  Fd in_r(in[0]), in_w(in[1]);
+  if (::pipe2(out, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
+  Fd out_r(out[0]), out_w(out[1]);
+  if (::pipe2(err, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
+  Fd err_r(err[0]), err_w(err[1]);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in_r.get(), 0);
+  posix_spawn_file_actions_adddup2(&fa, out_w.get(), 1);
+  posix_spawn_file_actions_adddup2(&fa, err_w.get(), 2);
+  std::string get = "get";
+  char* argv[] = {prog.data(), get.data(), nullptr};
+  pid_t pid;
+  int rc = ::posix_spawnp(&pid, prog.c_str(), &fa, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&fa);
+  in_r.reset();
+  out_w.reset();
+  err_w.reset();
+  if (rc != 0) return fail("credential helper ", prog, " cannot be run: ", std::strerror(rc));
+
+  std::string input = server + "\n", stdout_text, stderr_text;
+  size_t in_pos = 0;
+  auto deadline = std::chrono::steady_clock::now() + kHelperTimeout;
+  bool timed_out = false;
+  while (out_r || err_r) {
+    pollfd p[3] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}, {in_w.get(), POLLOUT, 0}};
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    if (::poll(p, 3, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    char buf[4096];
+    for (int i = 0; i < 2; ++i) {
+      Fd& fd = i == 0 ? out_r : err_r;
+      if (!fd || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n <= 0)
+        fd.reset();
+      else if ((i == 0 ? stdout_text : stderr_text).size() < (1 << 20))
+        (i == 0 ? stdout_text : stderr_text).append(buf, static_cast<size_t>(n));
+    }
+    if (in_w && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t n = ::write(in_w.get(), input.data() + in_pos, input.size() - in_pos);
+      if (n > 0) in_pos += static_cast<size_t>(n);
+      if (n < 0 || in_pos == input.size()) in_w.reset();
+    }
+  }
+  if (timed_out) ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (timed_out) return fail("credential helper ", prog, " did not answer within 60s");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::string all = stdout_text + stderr_text;
+    if (all.find("credentials not found") != std::string::npos) return std::optional<Credentials>();
+    std::string reason = stderr_text.substr(0, stderr_text.find('\n')).substr(0, 160);
+    return fail("credential helper ", prog, " failed for ", server,
+                reason.empty() ? "" : ": " + reason);
+  }
+  auto j = nlohmann::json::parse(stdout_text, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail("credential helper ", prog, " returned something that is not JSON");
+  Credentials c;
+  auto str = [&](const char* k) {
+    return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+  };
+  std::string user = str("Username"), secret = str("Secret");
+  if (user == "<token>")
+    c.identity_token = secret;
+  else {
+    c.username = user;
+    c.password = secret;
+  }
+  if (c.empty()) return std::optional<Credentials>();
+  return std::optional<Credentials>(c);
+}
+
+}  // namespace kiln::registry

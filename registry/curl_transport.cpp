@@ -1,0 +1,415 @@
+// The libcurl Transport. Each exchange borrows a slot (a multi handle with one
+// easy handle) from a pool; slots keep their connection caches, so requests
+// reuse connections. Bodies are pulled: read() drives curl until data arrives,
+// and the write callback pauses the transfer when the buffer is full, so memory
+// stays bounded whatever the blob size. Callbacks are noexcept and record
+// failures for read() to report.
+#include <curl/curl.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "base/files.hpp"
+#include "base/log.hpp"
+#include "registry/http.hpp"
+#include "registry/url.hpp"
+
+namespace kiln::registry {
+
+namespace {
+
+constexpr size_t kHighWater = 1 << 20;  // pause the transfer past this much unread data
+
+struct MultiDel {
+  void operator()(CURLM* m) const { curl_multi_cleanup(m); }
+};
+struct EasyDel {
+  void operator()(CURL* e) const { curl_easy_cleanup(e); }
+};
+struct SlistDel {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+struct Slot {
+  std::unique_ptr<CURLM, MultiDel> multi;
+  std::unique_ptr<CURL, EasyDel> easy;
+};
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+int errno_for(CURLcode c) {
+  switch (c) {
+    case CURLE_COULDNT_CONNECT:
+      return ECONNREFUSED;
+    case CURLE_OPERATION_TIMEDOUT:
+      return ETIMEDOUT;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return ECONNRESET;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      return EPROTO;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+      return EADDRNOTAVAIL;
+    default:
+      return 0;
+  }
+}
+
+std::string env(const char* a, const char* b) {
+  for (const char* n : {a, b})
+    if (const char* v = std::getenv(n); v && *v) return v;
+  return "";
+}
+
+class CurlTransport;
+
+class CurlExchange final : public Exchange {
+ public:
+  CurlExchange(CurlTransport& t, std::unique_ptr<Slot> slot) : t_(t), slot_(std::move(slot)) {
+    errbuf_[0] = '\0';
+  }
+  ~CurlExchange() override;
+  Status begin(const Request& req);
+  Result<size_t> read(std::span<std::byte> buf) override;
+  const Response& response() const override { return resp_; }
+
+  static size_t on_write(char* data, size_t size, size_t n, void* ud) noexcept;
+  static size_t on_header(char* data, size_t size, size_t n, void* ud) noexcept;
+  static size_t on_read(char* data, size_t size, size_t n, void* ud) noexcept;
+
+ private:
+  Status pump(bool for_head);
+  Error failure() const;
+
+  CurlTransport& t_;
+  std::unique_ptr<Slot> slot_;
+  bool added_ = false;
+  std::string what_;  // "GET url" for messages
+  Response resp_;
+  bool head_done_ = false, done_ = false, paused_ = false;
+  CURLcode result_ = CURLE_OK;
+  std::string buf_;
+  size_t pos_ = 0;
+  std::string body_;
+  size_t body_pos_ = 0;
+  std::unique_ptr<Reader> body_reader_;
+  std::optional<Error> body_error_;
+  bool write_failed_ = false;
+  std::unique_ptr<curl_slist, SlistDel> headers_;
+  std::string ca_blob_;
+  char errbuf_[CURL_ERROR_SIZE];
+};
+
+class CurlTransport final : public Transport {
+ public:
+  explicit CurlTransport(CurlOptions o) : opts_(std::move(o)) { global_init(); }
+
+  Result<std::unique_ptr<Exchange>> start(const Request& req) override {
+    auto ex = std::make_unique<CurlExchange>(*this, acquire());
+    TRY(ex->begin(req));
+    return std::unique_ptr<Exchange>(std::move(ex));
+  }
+
+  std::unique_ptr<Slot> acquire() {
+    {
+      std::lock_guard lock(mu_);
+      if (!idle_.empty()) {
+        auto s = std::move(idle_.back());
+        idle_.pop_back();
+        return s;
+      }
+    }
+    auto s = std::make_unique<Slot>();
+    s->multi.reset(curl_multi_init());
+    s->easy.reset(curl_easy_init());
+    return s;
+  }
+
+  void release(std::unique_ptr<Slot> s) {
+    std::lock_guard lock(mu_);
+    if (idle_.size() < 32) idle_.push_back(std::move(s));
+  }
+
+  const CurlOptions& opts() const { return opts_; }
+
+  // The system CAs plus the registry's own, as one PEM blob (cached per host).
+  std::string ca_blob(const std::string& host_port, const std::string& extra) {
+    std::lock_guard lock(mu_);
+    auto it = ca_blobs_.find(host_port);
+    if (it != ca_blobs_.end()) return it->second;
+    if (!system_loaded_) {
+      system_loaded_ = true;
+      CURL* probe = slot_probe();
+      char* path = nullptr;
+      if (probe && curl_easy_getinfo(probe, CURLINFO_CAINFO, &path) == CURLE_OK && path)
+        if (auto text = read_file(path, 16 << 20)) system_pem_ = *text;
+      if (probe) curl_easy_cleanup(probe);
+    }
+    std::string blob = system_pem_ + "\n" + extra;
+    ca_blobs_[host_port] = blob;
+    return blob;
+  }
+
+ private:
+  static CURL* slot_probe() { return curl_easy_init(); }
+  CurlOptions opts_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Slot>> idle_;
+  std::map<std::string, std::string> ca_blobs_;
+  bool system_loaded_ = false;
+  std::string system_pem_;
+};
+
+CurlExchange::~CurlExchange() {
+  if (added_) curl_multi_remove_handle(slot_->multi.get(), slot_->easy.get());
+  t_.release(std::move(slot_));
+}
+
+size_t CurlExchange::on_write(char* data, size_t size, size_t n, void* ud) noexcept {
+  auto* ex = static_cast<CurlExchange*>(ud);
+  size_t len = size * n;
+  if (ex->buf_.size() - ex->pos_ >= kHighWater) {
+    ex->paused_ = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
+  try {
+    if (ex->pos_ == ex->buf_.size()) {
+      ex->buf_.clear();
+      ex->pos_ = 0;
+    }
+    ex->buf_.append(data, len);
+  } catch (...) {
+    ex->write_failed_ = true;
+    return 0;
+  }
+  return len;
+}
+
+size_t CurlExchange::on_header(char* data, size_t size, size_t n, void* ud) noexcept {
+  auto* ex = static_cast<CurlExchange*>(ud);
+  size_t len = size * n;
+  try {
+    std::string_view line(data, len);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+      line.remove_suffix(1);
+    if (line.starts_with("HTTP/")) {
+      ex->resp_.headers.clear();
+      size_t sp = line.find(' ');
+      ex->resp_.status =
+          sp == std::string_view::npos ? 0 : std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
+    } else if (line.empty()) {
+      if (ex->resp_.status >= 200) ex->head_done_ = true;
+    } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
+      std::string name(line.substr(0, colon));
+      for (auto& c : name)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string_view v = line.substr(colon + 1);
+      while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+        v.remove_prefix(1);
+      while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+        v.remove_suffix(1);
+      ex->resp_.headers.emplace_back(std::move(name), std::string(v));
+    }
+  } catch (...) {
+    return 0;
+  }
+  return len;
+}
+
+size_t CurlExchange::on_read(char* data, size_t size, size_t n, void* ud) noexcept {
+  auto* ex = static_cast<CurlExchange*>(ud);
+  size_t len = size * n;
+  try {
+    if (!ex->body_reader_) {
+      size_t k = std::min(len, ex->body_.size() - ex->body_pos_);
+      std::memcpy(data, ex->body_.data() + ex->body_pos_, k);
+      ex->body_pos_ += k;
+      return k;
+    }
+    auto r = ex->body_reader_->read(std::span(reinterpret_cast<std::byte*>(data), len));
+    if (!r) {
+      ex->body_error_ = r.error();
+      return CURL_READFUNC_ABORT;
+    }
+    return *r;
+  } catch (...) {
+    ex->body_error_ = Error{"reading the request body failed", {}, 0, {}, 0};
+    return CURL_READFUNC_ABORT;
+  }
+}
+
+Status CurlExchange::begin(const Request& req) {
+  CURL* e = slot_->easy.get();
+  curl_easy_reset(e);
+  what_ = req.method + " " + req.url;
+  resp_.url = req.url;
+  auto url = Url::parse(req.url);
+  if (!url) return fail(what_, ": ", url.error().message);
+  std::string host_port = url->host;
+  if (url->port != (url->scheme == "https" ? 443 : 80))
+    host_port += ":" + std::to_string(url->port);
+
+  const CurlOptions& o = t_.opts();
+  curl_easy_setopt(e, CURLOPT_URL, req.url.c_str());
+  curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf_);
+  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
+                   std::max(1L, static_cast<long>((o.stall_timeout.count() + 999) / 1000)));
+  curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+  curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
+  curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+  curl_easy_setopt(e, CURLOPT_USERAGENT, o.user_agent.c_str());
+  curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlExchange::on_header);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, this);
+  curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &CurlExchange::on_write);
+  curl_easy_setopt(e, CURLOPT_WRITEDATA, this);
+
+  TlsSettings tls = o.tls_for ? o.tls_for(host_port) : TlsSettings{};
+  if (!tls.verify) {
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!tls.extra_ca_pem.empty()) {
+    ca_blob_ = t_.ca_blob(host_port, tls.extra_ca_pem);
+    curl_blob blob{ca_blob_.data(), ca_blob_.size(), CURL_BLOB_NOCOPY};
+    curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+  }
+  if (!tls.client_cert.empty()) {
+    curl_easy_setopt(e, CURLOPT_SSLCERT, tls.client_cert.c_str());
+    curl_easy_setopt(e, CURLOPT_SSLKEY, tls.client_key.c_str());
+  }
+  // Proxies from the environment, upper- and lower-case alike (libcurl itself
+  // ignores HTTP_PROXY in upper case).
+  std::string proxy =
+      url->scheme == "https" ? env("https_proxy", "HTTPS_PROXY") : env("http_proxy", "HTTP_PROXY");
+  if (proxy.empty()) proxy = env("all_proxy", "ALL_PROXY");
+  curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
+  std::string no_proxy = env("no_proxy", "NO_PROXY");
+  if (!no_proxy.empty()) curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
+
+  curl_slist* list = nullptr;
+  bool has_type = false;
+  for (auto& [k, v] : req.headers) {
+    std::string line = k + ": " + v;
+    list = curl_slist_append(list, line.c_str());
+    if (strcasecmp(k.c_str(), "content-type") == 0) has_type = true;
+  }
+  list = curl_slist_append(list, "Expect:");
+  bool with_body = req.method == "PUT" || req.method == "POST" || req.method == "PATCH";
+  if (with_body && !has_type)
+    list = curl_slist_append(list, "Content-Type: application/octet-stream");
+  headers_.reset(list);
+  curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+
+  if (req.method == "HEAD") {
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  } else if (with_body) {
+    int64_t size = static_cast<int64_t>(req.body.size());
+    if (req.open_body) {
+      TRY_ASSIGN(body_reader_, req.open_body());
+      size = req.body_size;
+    } else {
+      body_ = req.body;
+    }
+    curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+    curl_easy_setopt(e, CURLOPT_READFUNCTION, &CurlExchange::on_read);
+    curl_easy_setopt(e, CURLOPT_READDATA, this);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  } else if (req.method != "GET") {
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+  }
+
+  if (curl_multi_add_handle(slot_->multi.get(), e) != CURLM_OK)
+    return fail(what_, ": cannot start the transfer");
+  added_ = true;
+  log_debug(what_);
+  while (!head_done_ && !done_)
+    TRY(pump(true));
+  if (!head_done_) return tl::unexpected(failure());
+  log_debug(what_ + " → " + std::to_string(resp_.status));
+  return {};
+}
+
+Status CurlExchange::pump(bool for_head) {
+  int running = 0;
+  if (curl_multi_perform(slot_->multi.get(), &running) != CURLM_OK)
+    return fail(what_, ": transfer failed inside libcurl");
+  int left = 0;
+  while (CURLMsg* m = curl_multi_info_read(slot_->multi.get(), &left))
+    if (m->msg == CURLMSG_DONE) {
+      done_ = true;
+      result_ = m->data.result;
+    }
+  // Sleep in poll only when this round produced nothing to hand out.
+  bool progress = for_head ? head_done_ : pos_ != buf_.size();
+  if (!done_ && !progress && !paused_)
+    curl_multi_poll(slot_->multi.get(), nullptr, 0, 100, nullptr);
+  return {};
+}
+
+Error CurlExchange::failure() const {
+  if (body_error_) {
+    Error e = *body_error_;
+    e.context.push_back(what_);
+    return e;
+  }
+  if (write_failed_)
+    return Error{what_ + ": out of memory buffering the response", {}, 0, {}, ENOMEM};
+  std::string detail = errbuf_[0] ? errbuf_ : curl_easy_strerror(result_);
+  if (result_ == CURLE_OPERATION_TIMEDOUT)
+    detail = "no data for " +
+             std::to_string(t_.opts().stall_timeout.count() / 1000.0).substr(0, 4) +
+             "s (stalled or timed out): " + detail;
+  return Error{what_ + ": " + detail, {}, 0, {}, errno_for(result_)};
+}
+
+Result<size_t> CurlExchange::read(std::span<std::byte> out) {
+  while (pos_ == buf_.size()) {
+    if (done_) {
+      if (result_ != CURLE_OK || body_error_ || write_failed_) return tl::unexpected(failure());
+      return size_t{0};
+    }
+    if (paused_) {
+      paused_ = false;
+      curl_easy_pause(slot_->easy.get(), CURLPAUSE_CONT);
+      if (pos_ != buf_.size()) break;
+    }
+    TRY(pump(false));
+  }
+  size_t n = std::min(out.size(), buf_.size() - pos_);
+  std::memcpy(out.data(), buf_.data() + pos_, n);
+  pos_ += n;
+  return n;
+}
+
+}  // namespace
+
+std::shared_ptr<Transport> make_curl_transport(CurlOptions opts) {
+  return std::make_shared<CurlTransport>(std::move(opts));
+}
+
+}  // namespace kiln::registry

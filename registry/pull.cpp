@@ -1,0 +1,55 @@
+#include <atomic>
+#include <mutex>
+
+#include "registry/parallel.hpp"
+#include "registry/sources.hpp"
+#include "registry/transfer.hpp"
+
+namespace kiln::registry {
+
+Result<TransferResult> pull_image(Remote& remote, const std::string& reference, oci::Store& store,
+                                  const TransferOptions& opts) {
+  TRY_ASSIGN(auto img, resolve_remote(remote, reference, opts.platforms));
+  TransferResult res;
+  res.target = img.target;
+  std::vector<oci::Descriptor> todo;
+  for (auto& b : img.blobs) {
+    if (store.has_blob(b.digest)) {
+      ++res.blobs_skipped;
+      if (opts.progress) opts.progress("Blob " + b.digest.str() + " already present");
+    } else {
+      todo.push_back(b);
+    }
+  }
+  std::mutex mu;
+  std::atomic<int64_t> bytes{0};
+  TRY(run_parallel(opts.jobs, todo.size(), [&](size_t i) -> Status {
+    const oci::Descriptor& d = todo[i];
+    if (opts.progress) {
+      std::lock_guard lock(mu);
+      opts.progress("Copying blob " + d.digest.str() + " (" + human_size(d.size) + ")");
+    }
+    TRY_ASSIGN(auto reader, remote.open_blob(d));
+    auto put = store.put_blob(*reader, d.digest, d.size);
+    if (!put) {
+      Error e = put.error();
+      if (e.message.find(remote.name()) == std::string::npos)
+        e.message = remote.name() + ": " + e.message;
+      return tl::unexpected(e);
+    }
+    bytes += d.size;
+    return {};
+  }));
+  res.blobs_moved = static_cast<int>(todo.size());
+  res.bytes_moved = bytes;
+  for (auto& m : img.manifests)
+    TRY(store.put_blob_bytes(m.bytes));
+  if (img.keep_index) TRY(store.put_blob_bytes(img.top.bytes));
+  BlobSources sources(sources_dir(store));
+  for (auto& b : img.blobs)
+    sources.record(b.digest, remote.client().registry(), remote.repository());
+  if (opts.progress) opts.progress("Stored " + img.target.digest.str());
+  return res;
+}
+
+}  // namespace kiln::registry

@@ -1,0 +1,227 @@
+#include "registry/remote.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "oci/manifest.hpp"
+#include "oci/media_types.hpp"
+#include "registry/url.hpp"
+
+namespace kiln::registry {
+
+namespace {
+
+std::string bare_type(std::string t) {
+  if (size_t semi = t.find(';'); semi != std::string::npos) t.resize(semi);
+  while (!t.empty() && t.back() == ' ')
+    t.pop_back();
+  return t;
+}
+
+bool is_digest(const std::string& ref) {
+  return ref.find(':') != std::string::npos;
+}
+
+}  // namespace
+
+oci::Descriptor FetchedManifest::descriptor() const {
+  oci::Descriptor d;
+  d.media_type = media_type;
+  d.digest = digest;
+  d.size = static_cast<int64_t>(bytes.size());
+  return d;
+}
+
+Result<FetchedManifest> Remote::get_manifest(const std::string& ref, size_t limit) {
+  std::string obj = "manifest " + ref;
+  TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/manifests/" + ref));
+  Request req;
+  req.url = url;
+  req.headers.emplace_back("Accept", std::string(oci::media::manifest_accept()) + ", " +
+                                         std::string(oci::media::kDockerSchema1Signed) + ";q=0.1");
+  TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+  if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what(obj)));
+  FetchedManifest m;
+  auto bytes = read_all(*ex, limit, what(obj));
+  if (!bytes) return tl::unexpected(bytes.error());
+  m.bytes = std::move(*bytes);
+  m.digest = oci::Digest::of_bytes(m.bytes);
+  std::string declared = bare_type(ex->response().header("content-type"));
+  auto j = nlohmann::json::parse(m.bytes, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return fail(what(obj), ": the registry sent invalid JSON");
+  if (oci::media::is_schema1(declared) || (j.contains("schemaVersion") && j["schemaVersion"] == 1))
+    return fail(what(obj),
+                ": is a Docker schema 1 manifest, which kiln does not support "
+                "(push the image again with a current tool)");
+  if (declared == "application/json" || declared == "text/plain") declared.clear();
+  auto type = oci::sniff_manifest_type(j, declared);
+  if (!type) return fail(what(obj), ": ", type.error().message);
+  m.media_type = *type;
+  if (is_digest(ref)) {
+    if (m.digest.str() != ref)
+      return fail(what(obj), ": the registry sent content with digest ", m.digest.str());
+  } else if (std::string dcd = ex->response().header("docker-content-digest");
+             dcd.starts_with("sha256:") && dcd != m.digest.str()) {
+    return fail(what(obj), ": the registry says its digest is ", dcd, " but the content has ",
+                m.digest.str());
+  }
+  return m;
+}
+
+Result<std::optional<oci::Descriptor>> Remote::head_manifest(const std::string& ref) {
+  std::string obj = "manifest " + ref;
+  TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/manifests/" + ref));
+  Request req;
+  req.method = "HEAD";
+  req.url = url;
+  req.headers.emplace_back("Accept", std::string(oci::media::manifest_accept()));
+  TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+  const Response& r = ex->response();
+  if (r.status == 404) return std::optional<oci::Descriptor>();
+  if (r.status != 200) return tl::unexpected(response_error(r, "", what(obj)));
+  auto dg = oci::Digest::parse(r.header("docker-content-digest"));
+  std::string type = bare_type(r.header("content-type"));
+  if (!dg || !dg->verifiable() || !(oci::media::is_manifest(type) || oci::media::is_index(type))) {
+    // Not enough in the head (or not trustworthy): fetch the bytes instead.
+    TRY_ASSIGN(auto m, get_manifest(ref));
+    return std::optional<oci::Descriptor>(m.descriptor());
+  }
+  oci::Descriptor d;
+  d.media_type = type;
+  d.digest = *dg;
+  d.size = std::atoll(r.header("content-length").c_str());
+  if (is_digest(ref) && d.digest.str() != ref)
+    return fail(what(obj), ": the registry answered for digest ", d.digest.str());
+  return std::optional<oci::Descriptor>(d);
+}
+
+Result<oci::Digest> Remote::put_manifest(const std::string& ref, std::string_view bytes,
+                                         std::string_view media_type) {
+  std::string obj = "manifest " + ref;
+  TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/manifests/" + ref));
+  Request req;
+  req.method = "PUT";
+  req.url = url;
+  req.body = std::string(bytes);
+  req.headers.emplace_back("Content-Type", std::string(media_type));
+  TRY_ASSIGN(auto ex, client_->send(req, {Scope::push(repo_)}));
+  if (ex->response().status != 201 && ex->response().status != 200)
+    return tl::unexpected(exchange_error(*ex, what(obj)));
+  oci::Digest want = oci::Digest::of_bytes(bytes);
+  if (std::string dcd = ex->response().header("docker-content-digest");
+      dcd.starts_with("sha256:") && dcd != want.str())
+    return fail(what(obj), ": the registry stored digest ", dcd, " for content with digest ",
+                want.str());
+  return want;
+}
+
+Status Remote::delete_manifest(const oci::Digest& digest) {
+  std::string obj = "manifest " + digest.str();
+  TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/manifests/" + digest.str()));
+  Request req;
+  req.method = "DELETE";
+  req.url = url;
+  TRY_ASSIGN(auto ex, client_->send(req, {Scope::del(repo_)}));
+  int s = ex->response().status;
+  if (s != 202 && s != 200 && s != 204) return tl::unexpected(exchange_error(*ex, what(obj)));
+  return {};
+}
+
+Result<bool> Remote::has_blob(const oci::Descriptor& d) {
+  std::string obj = "blob " + d.digest.str();
+  TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/blobs/" + d.digest.str()));
+  Request req;
+  req.method = "HEAD";
+  req.url = url;
+  TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+  int s = ex->response().status;
+  if (s == 404) return false;
+  if (s != 200) return tl::unexpected(response_error(ex->response(), "", what(obj)));
+  return true;
+}
+
+Result<std::vector<std::string>> Remote::tags(int page_size) {
+  std::vector<std::string> out;
+  std::string path = "/v2/" + repo_ + "/tags/list";
+  if (page_size > 0) path += "?n=" + std::to_string(page_size);
+  TRY_ASSIGN(std::string url, client_->url(path));
+  for (int page = 0; !url.empty(); ++page) {
+    if (page > 100000) return fail(what("tags"), ": too many pages");
+    Request req;
+    req.url = url;
+    TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+    if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what("tags")));
+    TRY_ASSIGN(std::string body, read_body(*ex, 16 << 20));
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return fail(what("tags"), ": invalid JSON");
+    if (j.contains("tags") && j["tags"].is_array())
+      for (auto& t : j["tags"])
+        if (t.is_string()) out.push_back(t);
+    std::string next = next_link(ex->response().header("link"));
+    url.clear();
+    if (!next.empty()) {
+      TRY_ASSIGN(Url cur, Url::parse(req.url));
+      TRY_ASSIGN(Url n, resolve_url(cur, next));
+      url = n.str();
+    }
+  }
+  return out;
+}
+
+Remote remote_for(const std::string& registry, const std::string& repository,
+                  const ClientOptions& opts) {
+  return Remote(Client::create(registry, opts), repository);
+}
+
+Result<std::vector<std::string>> catalog(Client& client, int page_size) {
+  std::vector<std::string> out;
+  std::string what = "registry " + client.registry() + ": catalog";
+  TRY_ASSIGN(
+      std::string url,
+      client.url(page_size > 0 ? "/v2/_catalog?n=" + std::to_string(page_size) : "/v2/_catalog"));
+  for (int page = 0; !url.empty(); ++page) {
+    if (page > 100000) return fail(what, ": too many pages");
+    Request req;
+    req.url = url;
+    TRY_ASSIGN(auto ex, client.send(req, {Scope::catalog()}));
+    if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what));
+    TRY_ASSIGN(std::string body, read_body(*ex, 64 << 20));
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return fail(what, ": invalid JSON");
+    if (j.contains("repositories") && j["repositories"].is_array())
+      for (auto& t : j["repositories"])
+        if (t.is_string()) out.push_back(t);
+    std::string next = next_link(ex->response().header("link"));
+    url.clear();
+    if (!next.empty()) {
+      TRY_ASSIGN(Url cur, Url::parse(req.url));
+      TRY_ASSIGN(Url n, resolve_url(cur, next));
+      url = n.str();
+    }
+  }
+  return out;
+}
+
+std::string next_link(const std::string& h) {
+  // Link: <url>; rel="next", <url2>; rel="prev"
+  size_t pos = 0;
+  while (pos < h.size()) {
+    size_t lt = h.find('<', pos);
+    if (lt == std::string::npos) break;
+    size_t gt = h.find('>', lt);
+    if (gt == std::string::npos) break;
+    std::string url = h.substr(lt + 1, gt - lt - 1);
+    size_t end = h.find('<', gt);
+    std::string params =
+        h.substr(gt + 1, end == std::string::npos ? std::string::npos : end - gt - 1);
+    std::string lower;
+    for (char c : params)
+      if (c != ' ' && c != '"')
+        lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.find("rel=next") != std::string::npos) return url;
+    pos = gt + 1;
+  }
+  return "";
+}
+
+}  // namespace kiln::registry

@@ -1,0 +1,108 @@
+#include "oci/manifest.hpp"
+#include "oci/media_types.hpp"
+#include "registry/transfer.hpp"
+
+namespace kiln::registry {
+
+namespace {
+
+void add_blob(std::vector<oci::Descriptor>& blobs, const oci::Descriptor& d) {
+  for (auto& b : blobs)
+    if (b.digest == d.digest) return;
+  blobs.push_back(d);
+}
+
+Status add_manifest(ResolvedImage& img, FetchedManifest m, const std::string& what) {
+  auto parsed = oci::Manifest::parse(m.bytes, m.media_type);
+  if (!parsed) return fail(what, ": ", parsed.error().message);
+  add_blob(img.blobs, parsed->config());
+  for (auto& l : parsed->layers())
+    add_blob(img.blobs, l);
+  img.manifests.push_back(std::move(m));
+  return {};
+}
+
+}  // namespace
+
+Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& reference,
+                                     const PlatformChoice& choice) {
+  ResolvedImage img;
+  TRY_ASSIGN(img.top, remote.get_manifest(reference));
+  std::string what = remote.name() + ": manifest " + reference;
+  if (oci::media::is_manifest(img.top.media_type)) {
+    img.target = img.top.descriptor();
+    TRY(add_manifest(img, img.top, what));
+    return img;
+  }
+  auto index = oci::Index::parse(img.top.bytes, img.top.media_type);
+  if (!index) return fail(what, ": ", index.error().message);
+  if (choice.all) {
+    img.keep_index = true;
+    img.target = img.top.descriptor();
+    for (auto& child : index->manifests()) {
+      if (!oci::media::is_manifest(child.media_type))
+        return fail(what, ": nested index ", child.digest.str(), " is not supported");
+      TRY_ASSIGN(auto m, remote.get_manifest(child.digest.str()));
+      TRY(add_manifest(img, std::move(m), remote.name() + ": manifest " + child.digest.str()));
+    }
+    return img;
+  }
+  oci::Platform want = choice.platform ? *choice.platform : oci::Platform::host();
+  const oci::Descriptor* pick = nullptr;
+  for (auto& child : index->manifests())
+    if (oci::media::is_manifest(child.media_type) && child.platform &&
+        want.matches(*child.platform)) {
+      pick = &child;
+      break;
+    }
+  if (!pick) {
+    std::string have;
+    for (auto& child : index->manifests())
+      if (child.platform) have += (have.empty() ? "" : ", ") + child.platform->str();
+    return fail(what, ": no image for platform ", want.str(), " (available: ", have, ")");
+  }
+  TRY_ASSIGN(auto m, remote.get_manifest(pick->digest.str()));
+  img.target = *pick;
+  img.target.annotations.clear();
+  TRY(add_manifest(img, std::move(m), remote.name() + ": manifest " + pick->digest.str()));
+  return img;
+}
+
+Result<oci::LocalImage> fetch_remote_image(Remote& remote, const std::string& reference,
+                                           const std::optional<oci::Platform>& platform) {
+  PlatformChoice choice;
+  choice.platform = platform;
+  TRY_ASSIGN(auto img, resolve_remote(remote, reference, choice));
+  const FetchedManifest& fm = img.manifests.front();
+  auto m = oci::Manifest::parse(fm.bytes, fm.media_type);
+  if (!m) return fail(remote.name(), ": manifest ", fm.digest.str(), ": ", m.error().message);
+  const oci::Descriptor& cd = m->config();
+  TRY_ASSIGN(auto reader, remote.open_blob(cd));
+  VerifyingReader verify(*reader, static_cast<uint64_t>(cd.size), std::string(cd.digest.hex()),
+                         remote.name() + ": config " + cd.digest.str());
+  TRY_ASSIGN(std::string bytes, read_all(verify, 16 << 20, remote.name() + ": config"));
+  auto cfg = oci::ImageConfig::parse(std::move(bytes));
+  if (!cfg) return fail(remote.name(), ": config ", cd.digest.str(), ": ", cfg.error().message);
+  return oci::LocalImage{
+      remote.name() + (reference.find(':') != std::string::npos ? "@" : ":") + reference,
+      img.top.descriptor(), std::move(*m), std::move(*cfg)};
+}
+
+std::filesystem::path sources_dir(const oci::Store& store) {
+  return store.kiln_dir() / "registry" / "sources";
+}
+
+std::string human_size(int64_t b) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB"};
+  double v = static_cast<double>(b);
+  int u = 0;
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return buf;
+}
+
+}  // namespace kiln::registry

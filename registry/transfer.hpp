@@ -1,0 +1,76 @@
+// Moving whole images: pull (registry → store), push (store → registry), copy
+// (registry → registry, streamed, never through the store), and the remote
+// image accessor `kiln inspect` uses. Blobs move in parallel (`jobs`), each
+// streamed and verified; nothing is held in memory but manifests and configs.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "oci/platform.hpp"
+#include "oci/store.hpp"
+#include "registry/remote.hpp"
+
+namespace kiln::registry {
+
+struct PlatformChoice {
+  std::optional<oci::Platform> platform;  // default: the host's
+  bool all = false;                       // keep the whole index
+};
+
+// An image on a registry resolved for a PlatformChoice.
+struct ResolvedImage {
+  FetchedManifest top;                     // what the reference names
+  std::vector<FetchedManifest> manifests;  // single-platform manifests to move
+  std::vector<oci::Descriptor> blobs;      // their configs and layers, each once
+  oci::Descriptor target;  // what to name: the index (all), else the chosen manifest
+  bool keep_index = false;
+};
+Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& reference,
+                                     const PlatformChoice& choice);
+
+struct TransferOptions {
+  PlatformChoice platforms;
+  int jobs = 4;
+  UploadOptions upload;
+  // One line per event ("Copying blob sha256:… 12.3 MB"), for the CLI; may be null.
+  // Called from worker threads, never concurrently.
+  std::function<void(const std::string&)> progress;
+};
+
+struct TransferResult {
+  oci::Descriptor target;  // what was stored / pushed under the name
+  int blobs_moved = 0, blobs_skipped = 0, blobs_mounted = 0;
+  int64_t bytes_moved = 0;
+};
+
+// Pulls `reference` (tag or digest) into the store. The caller names it
+// (Store::set_name) with the returned target.
+Result<TransferResult> pull_image(Remote& remote, const std::string& reference, oci::Store& store,
+                                  const TransferOptions& opts);
+
+// Pushes what `top` points at in the store (manifest, or index with all its
+// manifests) to `dest` under `tag` ("" pushes by digest only).
+Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor& top, Remote& dest,
+                                  const std::string& tag, const TransferOptions& opts);
+
+// Registry to registry; blobs the target has are skipped, blobs in another
+// repository of the same registry are mounted.
+Result<TransferResult> copy_image(Remote& src, const std::string& src_reference, Remote& dst,
+                                  const std::string& dst_tag, const TransferOptions& opts);
+
+// A remote image's manifest and config for one platform, without its layers:
+// what `kiln inspect REF` shows. `name` is the reference, `top` what it names.
+Result<oci::LocalImage> fetch_remote_image(Remote& remote, const std::string& reference,
+                                           const std::optional<oci::Platform>& platform = {});
+
+// Where a store's blob-source hints live.
+std::filesystem::path sources_dir(const oci::Store& store);
+
+// "12.3 MB"
+std::string human_size(int64_t bytes);
+
+}  // namespace kiln::registry

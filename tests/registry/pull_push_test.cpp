@@ -1,0 +1,87 @@
+// Pull and push against a real docker-registry over plain HTTP, including
+// the interop checks with skopeo.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "oci/media_types.hpp"
+#include "registry/transfer.hpp"
+#include "tests/registry/test_util.hpp"
+
+namespace kiln::test {
+namespace {
+
+using registry::remote_for;
+
+TEST(RegistryPlain, PushThenPullRoundTrip) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  Scratch s;
+  auto store = oci::Store::open(s / "a");
+  ASSERT_TRUE(store);
+  auto img = make_image(*store, "example.com/src:1", {1000, 300000, 5 << 20});
+  auto remote = remote_for(reg.host(), "team/app", fast_options());
+  registry::TransferOptions opts;
+  auto pushed = registry::push_image(*store, img.top, remote, "v1", opts);
+  ASSERT_TRUE(pushed) << pushed.error().what();
+  EXPECT_EQ(pushed->blobs_moved, 4);
+
+  // A second push finds every blob there already.
+  auto again = registry::push_image(*store, img.top, remote, "v1", opts);
+  ASSERT_TRUE(again) << again.error().what();
+  EXPECT_EQ(again->blobs_moved, 0);
+  EXPECT_EQ(again->blobs_skipped, 4);
+
+  auto other = oci::Store::open(s / "b");
+  ASSERT_TRUE(other);
+  auto pulled = registry::pull_image(remote, "v1", *other, opts);
+  ASSERT_TRUE(pulled) << pulled.error().what();
+  EXPECT_EQ(pulled->target.digest, img.top.digest);
+  for (auto& b : img.blobs) {
+    auto r = other->read_blob(b.digest, 64 << 20);
+    EXPECT_TRUE(r) << b.digest.str();
+  }
+  // Pulling again fetches nothing.
+  auto again_pull = registry::pull_image(remote, "v1", *other, opts);
+  ASSERT_TRUE(again_pull);
+  EXPECT_EQ(again_pull->blobs_moved, 0);
+}
+
+TEST(RegistryPlain, ChunkedUploadAndTagsPagination) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  Scratch s;
+  auto store = oci::Store::open(s / "a");
+  ASSERT_TRUE(store);
+  auto img = make_image(*store, "example.com/src:1", {3 << 20}, 7);
+  auto remote = remote_for(reg.host(), "chunky", fast_options());
+  registry::TransferOptions opts;
+  opts.upload.monolithic_max = 1 << 20;
+  opts.upload.chunk_size = 1 << 20;
+  for (std::string tag : {"a", "b", "c", "d", "e"}) {
+    auto pushed = registry::push_image(*store, img.top, remote, tag, opts);
+    ASSERT_TRUE(pushed) << pushed.error().what();
+  }
+  auto tags = remote.tags(2);
+  ASSERT_TRUE(tags) << tags.error().what();
+  std::sort(tags->begin(), tags->end());  // docker-registry 2.8 does not sort them
+  EXPECT_EQ(*tags, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  auto c = registry::catalog(remote.client(), 1);
+  ASSERT_TRUE(c) << c.error().what();
+  EXPECT_EQ(*c, std::vector<std::string>{"chunky"});
+}
+
+TEST(RegistryPlain, ErrorsNameRegistryRepositoryAndObject) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  auto remote = remote_for(reg.host(), "nothing/here", fast_options());
+  auto m = remote.get_manifest("latest");
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.error().http_status, 404);
+  EXPECT_EQ(m.error().code, "MANIFEST_UNKNOWN");
+  EXPECT_NE(m.error().what().find(reg.host() + "/nothing/here: manifest latest"), std::string::npos)
+      << m.error().what();
+}
+
+}  // namespace
+}  // namespace kiln::test

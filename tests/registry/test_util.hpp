@@ -1,0 +1,42 @@
+// Helpers for the registry tests: peer checks, images made with the Store API,
+// client options tuned so failures show up in milliseconds, not minutes.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "oci/store.hpp"
+#include "registry/client.hpp"
+#include "tests/support/registry_server.hpp"
+#include "tests/support/tmp.hpp"
+
+// Skips when a peer tool is missing, unless CI demands peers (KILN_REQUIRE_PEERS).
+#define KILN_REQUIRE_PEER(tool)                                             \
+  do {                                                                      \
+    if (!::kiln::test::have_tool(tool)) {                                   \
+      if (::kiln::test::peers_required()) FAIL() << tool << " is required"; \
+      GTEST_SKIP() << tool << " is not installed";                          \
+    }                                                                       \
+  } while (0)
+
+namespace kiln::test {
+
+// Deterministic pseudo-random bytes.
+std::string random_bytes(size_t n, uint32_t seed);
+
+struct MadeImage {
+  oci::Descriptor top;                 // the manifest descriptor
+  std::vector<oci::Descriptor> blobs;  // config first, then layers
+};
+
+// A config blob, layers of the given sizes and an OCI manifest, put in the store
+// and named `name` (a full reference string).
+MadeImage make_image(oci::Store& store, const std::string& name, std::vector<size_t> layer_sizes,
+                     uint32_t seed = 1);
+
+// Options for talking to a test registry: fast retries, short stall timeout.
+registry::ClientOptions fast_options(bool tls_verify = false);
+
+}  // namespace kiln::test
