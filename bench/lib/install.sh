@@ -42,5 +42,4 @@ peer_versions() {
   echo "- zstd: $(zstd --version 2>/dev/null)"
   echo "- pigz: $(pigz --version 2>&1)"
   echo "- tar: $(tar --version | head -1)"
-  echo "- kiln: $(kiln_version)"
 }
