@@ -79,9 +79,12 @@ TABLE_RULE='|---|---|---:|---:|---:|---:|---:|---:|---:|---:|'
 TABLE_ROWS=()
 table_row() { TABLE_ROWS+=("$1"); printf '%s\n' "$1"; }
 
+# "pull (nginx)" -> "pull-nginx", for file names
+group_slug() { printf '%s' "$G_NAME" | tr -cs 'a-zA-Z0-9' '-' | sed 's/-$//'; }
+
 run_group() {
   local n=${#E_TOOL[@]} i r rounds=$(( WARMUP + RUNS )) base
-  local slug; slug=$(tr -c 'a-zA-Z0-9\n' '-' <<<"$G_NAME")
+  local slug; slug=$(group_slug)
   if [ -n "${PROFILE:-}" ]; then profile_group; return; fi
   for (( r = 0; r < rounds; r++ )); do
     for (( i = 0; i < n; i++ )); do
@@ -188,7 +191,7 @@ profile_group() {
     if [ "${E_STATE[$i]}" != ok ]; then
       warn "$G_NAME: kiln: not yet (${E_MSG[$i]}); nothing to profile"; continue
     fi
-    out=$BENCH_OUT/profile-$(tr -c 'a-zA-Z0-9\n' '-' <<<"$G_NAME")
+    out=$BENCH_OUT/profile-$(group_slug)
     if [ -n "${E_PREP[$i]}" ]; then eval "${E_PREP[$i]}" >>"$LOGS/profile.prep" 2>&1 || warn "preparation failed"; fi
     sync
     log "$G_NAME: profiling: ${E_CMD[$i]}"
