@@ -80,7 +80,10 @@ Error with_context(Error e, std::string ctx);
   auto tmp = (expr);                                                      \
   if (!tmp) return tl::unexpected<::kiln::Error>(std::move(tmp).error()); \
   var = std::move(*tmp)
-#define TRY_ASSIGN(var, expr) TRY_ASSIGN_IMPL(KILN_CONCAT(kiln_try_, __LINE__), var, expr)
+// __COUNTER__ is expanded once, as an argument, so the temporary's name is the
+// same in every place the expansion uses it (even when the call spans lines).
+#define TRY_ASSIGN_N(n, var, expr) TRY_ASSIGN_IMPL(KILN_CONCAT(kiln_try_, n), var, expr)
+#define TRY_ASSIGN(var, expr) TRY_ASSIGN_N(__COUNTER__, var, expr)
 // TRY_CTX(expr, "doing x"): like TRY, adding a context line to the error.
 #define TRY_CTX(expr, ctx)                                             \
   do {                                                                 \
