@@ -1,0 +1,44 @@
+// TarEntry: one layer entry as kiln models it, independent of libarchive, and
+// the path rules every layer path obeys.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace kiln::layers {
+
+enum class EntryType { file, dir, symlink, hardlink, chr, blk, fifo };
+
+struct TarEntry {
+  std::string path;  // clean relative layer path: no leading "/" or "./", no "..", no "//"
+  EntryType type = EntryType::file;
+  uint32_t perm = 0644;  // permission bits including setuid, setgid and sticky (07777)
+  int64_t uid = 0, gid = 0;
+  int64_t mtime_sec = 0;
+  int32_t mtime_nsec = 0;
+  int64_t size = 0;  // logical size of a regular file
+  std::string link;  // symlink target (verbatim) or hardlink target (clean path)
+  uint32_t dev_major = 0, dev_minor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;  // sorted by name
+  // Data extents (offset, length) of a sparse file; empty when it is not sparse.
+  std::vector<std::pair<int64_t, int64_t>> sparse;
+};
+
+// Cleans a path taken from an archive: strips leading "/" and "./", folds
+// repeated slashes and "." components. A ".." component, an empty result, a
+// NUL byte or a component longer than 255 bytes is an error (naming the path).
+Result<std::string> clean_layer_path(std::string_view raw);
+
+// "a/b/c" → {"a/b", "c"}; "c" → {"", "c"}.
+std::pair<std::string_view, std::string_view> split_parent(std::string_view path);
+
+// OCI whiteout names.
+inline constexpr std::string_view kWhiteoutPrefix = ".wh.";
+inline constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+
+}  // namespace kiln::layers
