@@ -70,6 +70,8 @@ void print_inspect_text(const nlohmann::json& v) {
       {"User:", str(v["User"])},
       {"WorkingDir:", str(v["WorkingDir"])},
   };
+  // Runtime fields the image does not set are left out of the text view.
+  std::erase_if(rows, [](const std::vector<std::string>& r) { return r[1].empty(); });
   for (auto& e : v["Env"])
     rows.push_back({"Env:", e.get<std::string>()});
   for (auto& [k, val] : v["Labels"].items())
