@@ -1,0 +1,208 @@
+#include "layers/image_archive.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "base/files.hpp"
+#include "layers/compression.hpp"
+#include "oci/media_types.hpp"
+#include "oci/reference.hpp"
+#include "oci/store_check.hpp"
+
+namespace kiln::layers {
+
+namespace fs = std::filesystem;
+using oci::Descriptor;
+using oci::Digest;
+
+namespace {
+
+struct ArchiveDeleter {
+  void operator()(archive* a) const { archive_free(a); }
+};
+using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
+struct EntryDeleter {
+  void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
+
+// ---- writing ----
+
+struct WriteSink {
+  Writer* out;
+  Error error;
+  bool failed = false;
+};
+
+la_ssize_t write_cb(archive*, void* ctx, const void* buf, size_t n) noexcept {
+  auto* sink = static_cast<WriteSink*>(ctx);
+  auto st = sink->out->write(std::span(static_cast<const std::byte*>(buf), n));
+  if (!st) {
+    sink->error = st.error();
+    sink->failed = true;
+    return -1;
+  }
+  return static_cast<la_ssize_t>(n);
+}
+
+class TarOut {
+ public:
+  static Result<TarOut> open(Writer& out) {
+    TarOut t;
+    t.sink_ = std::make_unique<WriteSink>(WriteSink{&out, {}, false});
+    t.a_.reset(archive_write_new());
+    archive_write_set_format_pax_restricted(t.a_.get());
+    archive_write_set_bytes_in_last_block(t.a_.get(), 1);
+    if (archive_write_open(t.a_.get(), t.sink_.get(), nullptr, write_cb, nullptr) != ARCHIVE_OK)
+      return fail("open archive writer: ", archive_error_string(t.a_.get()));
+    return t;
+  }
+
+  Status add(const std::string& name, int64_t size, Reader& content) {
+    EntryPtr e(archive_entry_new());
+    archive_entry_set_pathname(e.get(), name.c_str());
+    archive_entry_set_filetype(e.get(), AE_IFREG);
+    archive_entry_set_perm(e.get(), 0644);
+    archive_entry_set_size(e.get(), size);
+    archive_entry_set_mtime(e.get(), 0, 0);
+    if (archive_write_header(a_.get(), e.get()) != ARCHIVE_OK) return error("write header");
+    std::vector<std::byte> buf(1 << 20);
+    int64_t written = 0;
+    for (;;) {
+      TRY_ASSIGN(size_t n, content.read(buf));
+      if (n == 0) break;
+      if (archive_write_data(a_.get(), buf.data(), n) < 0) return error("write " + name);
+      written += static_cast<int64_t>(n);
+    }
+    if (written != size) return fail(name, ": wrote ", written, " bytes, expected ", size);
+    return {};
+  }
+
+  Status add_bytes(const std::string& name, const std::string& bytes) {
+    StringReader r(bytes);
+    return add(name, static_cast<int64_t>(bytes.size()), r);
+  }
+
+  Status close() {
+    if (archive_write_close(a_.get()) != ARCHIVE_OK) return error("finish archive");
+    return {};
+  }
+
+ private:
+  Status error(const std::string& what) {
+    if (sink_->failed) return tl::unexpected(sink_->error);
+    return fail(what, ": ", archive_error_string(a_.get()));
+  }
+  ArchivePtr a_;
+  std::unique_ptr<WriteSink> sink_;
+};
+
+// Decompresses a layer blob into a temporary file (a tar header needs the size
+// first), checking it against the config's diff-id on the way.
+Result<AtomicFile> uncompressed_layer(const oci::Store& store, const Descriptor& layer,
+                                      const oci::DiffId& diff_id) {
+  TRY_ASSIGN(auto blob, store.open_blob(layer.digest, layer.size));
+  auto plain = make_decompressor(*blob, "layer " + layer.digest.str());
+  TRY_ASSIGN(auto tmp, AtomicFile::create_in(store.tmp_dir()));
+  HashingWriter hw(tmp);
+  TRY(copy_stream(*plain, hw));
+  if ("sha256:" + hw.hex_final() != diff_id.str())
+    return fail("layer ", layer.digest.str(), " does not match its diff-id ", diff_id.str());
+  return tmp;
+}
+
+Status save_docker(const oci::Store& store, const std::vector<oci::LocalImage>& images,
+                   TarOut& tar) {
+  nlohmann::json manifest = nlohmann::json::array();
+  std::set<std::string> written;
+  for (auto& img : images) {
+    auto diff_ids = img.config.diff_ids();
+    const auto& layers = img.manifest.layers();
+    if (diff_ids.size() != layers.size())
+      return fail("image ", img.name, ": ", layers.size(), " layers but ", diff_ids.size(),
+                  " diff-ids in its config");
+    std::string config_name = std::string(img.manifest.config().digest.hex()) + ".json";
+    if (written.insert(config_name).second) TRY(tar.add_bytes(config_name, img.config.bytes()));
+    nlohmann::json layer_names = nlohmann::json::array();
+    for (size_t i = 0; i < layers.size(); ++i) {
+      std::string name = std::string(diff_ids[i].digest().hex()) + ".tar";
+      layer_names.push_back(name);
+      if (!written.insert(name).second) continue;
+      TRY_ASSIGN(auto tmp, uncompressed_layer(store, layers[i], diff_ids[i]));
+      TRY_ASSIGN(Fd fd, open_file(tmp.temp_path(), O_RDONLY));
+      int64_t size = ::lseek(fd.get(), 0, SEEK_END);
+      ::lseek(fd.get(), 0, SEEK_SET);
+      FdReader r(std::move(fd));
+      TRY(tar.add(name, size, r));
+    }
+    nlohmann::json tags = nlohmann::json::array();
+    if (auto ref = oci::Reference::parse(img.name); ref && !ref->tag.empty())
+      tags.push_back(ref->familiar_name() + ":" + ref->tag);
+    manifest.push_back({{"Config", config_name}, {"RepoTags", tags}, {"Layers", layer_names}});
+  }
+  return tar.add_bytes("manifest.json", manifest.dump());
+}
+
+Status save_oci(const oci::Store& store, const std::vector<oci::LocalImage>& images, TarOut& tar) {
+  TRY(tar.add_bytes("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
+  std::vector<Descriptor> roots;
+  for (auto& img : images) {
+    Descriptor d = img.top;
+    d.annotations.erase(std::string(oci::kRefNameAnnotation));
+    if (!img.name.empty()) d.annotations[std::string(oci::kRefNameAnnotation)] = img.name;
+    roots.push_back(std::move(d));
+  }
+  nlohmann::json index = {{"schemaVersion", 2},
+                          {"mediaType", oci::media::kOciIndex},
+                          {"manifests", nlohmann::json::array()}};
+  for (auto& d : roots)
+    index["manifests"].push_back(d.to_json());
+  TRY(tar.add_bytes("index.json", index.dump()));
+  std::vector<std::string> problems;
+  auto reach = oci::walk(store, roots, &problems);
+  if (!problems.empty()) return fail(problems.front());
+  for (auto& d : reach.blobs) {
+    if (!store.has_blob(d)) continue;  // a foreign layer kept remote
+    std::error_code ec;
+    auto size = static_cast<int64_t>(fs::file_size(store.blob_path(d), ec));
+    if (ec) return fail("blob ", d.str(), ": ", ec.message());
+    TRY_ASSIGN(auto blob, store.open_blob(d, size));
+    TRY(tar.add("blobs/sha256/" + std::string(d.hex()), size, *blob));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<ArchiveFormat> parse_archive_format(std::string_view s) {
+  if (s == "docker-archive" || s == "docker") return ArchiveFormat::docker;
+  if (s == "oci-archive" || s == "oci") return ArchiveFormat::oci;
+  return fail("unknown archive format \"", s, "\" (docker-archive or oci-archive)");
+}
+
+Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>& images,
+                    ArchiveFormat format, const fs::path& out) {
+  std::optional<AtomicFile> file;
+  FdWriter stdout_writer(1);
+  Writer* sink = &stdout_writer;
+  if (out != "-") {
+    TRY_ASSIGN(auto f, AtomicFile::create(out));
+    file.emplace(std::move(f));
+    sink = &*file;
+  }
+  TRY_ASSIGN(auto tar, TarOut::open(*sink));
+  if (format == ArchiveFormat::docker)
+    TRY(save_docker(store, images, tar));
+  else
+    TRY(save_oci(store, images, tar));
+  TRY(tar.close());
+  if (file) TRY(file->commit());
+  return {};
+}
+
+}  // namespace kiln::layers

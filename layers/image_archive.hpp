@@ -1,0 +1,38 @@
+// Image archives: docker-archive (what `docker save` / `podman save` write:
+// manifest.json, config JSON, uncompressed layer tars) and oci-archive (a tar
+// of an OCI image layout), to and from the local store.
+//
+// Both directions stream: layers go blob → (decompress) → tar entry without
+// being held in memory. Archives are hostile input: entry names are only keys
+// into a table (nothing is extracted by name), every blob is verified before
+// it is stored, and a failed load removes the blobs it added.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "base/result.hpp"
+#include "oci/store.hpp"
+
+namespace kiln::layers {
+
+enum class ArchiveFormat { docker, oci };
+
+Result<ArchiveFormat> parse_archive_format(std::string_view s);  // "docker-archive", "oci-archive"
+
+// Writes `images` to `out` ("-" for stdout) atomically: the file appears
+// complete or not at all.
+Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>& images,
+                    ArchiveFormat format, const std::filesystem::path& out);
+
+struct LoadedImage {
+  std::string name;  // normalized reference, "" for an unnamed image
+  oci::Descriptor descriptor;
+};
+
+// Loads every image of a docker-archive or oci-archive (format detected from
+// the content) into the store and names them.
+Result<std::vector<LoadedImage>> load_archive(oci::Store& store, const std::filesystem::path& in);
+
+}  // namespace kiln::layers

@@ -1,0 +1,227 @@
+// The Foundation end to end: kiln writes a store and archives that skopeo and
+// umoci read, reads what skopeo writes, and refuses bad input with one line,
+// exit 1 and the store untouched.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/tmp.hpp"
+
+namespace fs = std::filesystem;
+using kiln::test::run;
+using kiln::test::RunResult;
+using kiln::test::Scratch;
+using kiln::test::sh;
+
+namespace {
+
+void require(const std::string& tool) {
+  if (!kiln::test::have_tool(tool)) {
+    if (std::getenv("KILN_REQUIRE_PEERS")) FAIL() << tool << " is not installed";
+    GTEST_SKIP() << tool << " is not installed";
+  }
+}
+
+class StoreInterop : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = dir_ / "store";
+    rootfs_ = dir_ / "rootfs";
+    fs::create_directories(rootfs_ / "bin");
+    fs::create_directories(rootfs_ / "etc");
+    kiln::test::write_text(rootfs_ / "etc/hello", "hello from kiln\n");
+    fs::copy_file("/bin/busybox", rootfs_ / "bin/busybox");
+    fs::create_symlink("busybox", rootfs_ / "bin/sh");
+  }
+
+  RunResult kiln(std::vector<std::string> args) {
+    args.insert(args.begin(), {kiln::test::kiln_bin(), "--root", root_.string()});
+    return run(args);
+  }
+
+  // A digest of the whole store tree (names, sizes, contents), to prove a
+  // failed command changed nothing.
+  std::string store_state() {
+    return sh("cd '" + root_.string() +
+              "' && find . -path ./kiln/lock -prune -o -type f -print | LC_ALL=C sort | "
+              "xargs -r sha256sum | sha256sum")
+        .out;
+  }
+
+  void import_busybox(const std::string& ref) {
+    auto r = kiln({"import", rootfs_.string(), "-t", ref});
+    ASSERT_EQ(r.status, 0) << r.err;
+  }
+
+  void expect_fsck_clean() {
+    auto r = kiln({"fsck"});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+  }
+
+  Scratch dir_;
+  fs::path root_, rootfs_;
+};
+
+TEST_F(StoreInterop, ImportedImageIsListedAndInspected) {
+  import_busybox("localhost/busybox:1");
+  auto images = kiln({"images", "--format", "json"});
+  ASSERT_EQ(images.status, 0) << images.err;
+  auto list = nlohmann::json::parse(images.out);
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["name"], "localhost/busybox:1");
+
+  auto inspect = kiln({"inspect", "localhost/busybox:1", "--format", "json"});
+  ASSERT_EQ(inspect.status, 0) << inspect.err;
+  auto view = nlohmann::json::parse(inspect.out);
+  EXPECT_EQ(view["Name"], "localhost/busybox");
+  EXPECT_EQ(view["Os"], "linux");
+  EXPECT_EQ(view["Layers"].size(), 1u);
+  EXPECT_FALSE(view["Created"].get<std::string>().empty());
+
+  auto history = kiln({"history", "localhost/busybox:1", "--format", "json"});
+  ASSERT_EQ(history.status, 0) << history.err;
+  EXPECT_EQ(nlohmann::json::parse(history.out).size(), 1u);
+  expect_fsck_clean();
+}
+
+TEST_F(StoreInterop, SkopeoAndUmociReadTheStore) {
+  require("skopeo");
+  require("umoci");
+  import_busybox("localhost/busybox:1");
+  auto inspect = run({"skopeo", "inspect", "oci:" + root_.string() + ":localhost/busybox:1"});
+  ASSERT_EQ(inspect.status, 0) << inspect.err;
+  auto view = nlohmann::json::parse(inspect.out);
+  auto ours =
+      nlohmann::json::parse(kiln({"inspect", "localhost/busybox:1", "--format", "json"}).out);
+  EXPECT_EQ(view["Layers"], ours["Layers"]);
+  EXPECT_EQ(view["Architecture"], ours["Architecture"]);
+
+  auto bundle = dir_ / "bundle";
+  auto unpack = run({"umoci", "unpack", "--rootless", "--image",
+                     root_.string() + ":localhost/busybox:1", bundle.string()});
+  ASSERT_EQ(unpack.status, 0) << unpack.err;
+  EXPECT_EQ(kiln::test::read_text(bundle / "rootfs/etc/hello"), "hello from kiln\n");
+  EXPECT_TRUE(fs::is_symlink(bundle / "rootfs/bin/sh"));
+  expect_fsck_clean();
+}
+
+TEST_F(StoreInterop, TagAndRmiKeepSharedContent) {
+  import_busybox("localhost/busybox:1");
+  ASSERT_EQ(kiln({"tag", "localhost/busybox:1", "localhost/other:2", "example.com/x/y"}).status, 0);
+  auto list = nlohmann::json::parse(kiln({"images", "--format", "json"}).out);
+  EXPECT_EQ(list.size(), 3u);
+  ASSERT_EQ(kiln({"rmi", "localhost/busybox:1"}).status, 0);
+  EXPECT_EQ(kiln({"inspect", "localhost/other:2"}).status, 0);
+  expect_fsck_clean();
+  ASSERT_EQ(kiln({"rmi", "localhost/other:2", "example.com/x/y:latest"}).status, 0);
+  EXPECT_EQ(nlohmann::json::parse(kiln({"images", "--format", "json"}).out).size(), 0u);
+  EXPECT_TRUE(fs::is_empty(root_ / "blobs/sha256"));
+}
+
+TEST_F(StoreInterop, SavedArchivesReadBySkopeoAndLoadedBack) {
+  require("skopeo");
+  import_busybox("localhost/busybox:1");
+  auto docker_tar = dir_ / "docker.tar", oci_tar = dir_ / "oci.tar";
+  ASSERT_EQ(kiln({"save", "localhost/busybox:1", "-o", docker_tar.string()}).status, 0);
+  ASSERT_EQ(kiln({"save", "localhost/busybox:1", "-o", oci_tar.string(), "--format", "oci-archive"})
+                .status,
+            0);
+  // skopeo (containers/image, what podman load uses) reads both.
+  auto d = run({"skopeo", "copy", "docker-archive:" + docker_tar.string(),
+                "oci:" + (dir_ / "from-docker").string() + ":x"});
+  EXPECT_EQ(d.status, 0) << d.err;
+  auto o = run({"skopeo", "inspect", "oci-archive:" + oci_tar.string() + ":localhost/busybox:1"});
+  EXPECT_EQ(o.status, 0) << o.err;
+
+  ASSERT_EQ(kiln({"rmi", "localhost/busybox:1"}).status, 0);
+  auto load = kiln({"load", "-i", docker_tar.string()});
+  ASSERT_EQ(load.status, 0) << load.err;
+  EXPECT_NE(load.out.find("localhost/busybox:1"), std::string::npos);
+  auto load2 = kiln({"load", "-i", oci_tar.string(), "--format", "json"});
+  ASSERT_EQ(load2.status, 0) << load2.err;
+  EXPECT_EQ(nlohmann::json::parse(load2.out)[0]["name"], "localhost/busybox:1");
+  expect_fsck_clean();
+}
+
+TEST_F(StoreInterop, LoadsWhatSkopeoWrote) {
+  require("skopeo");
+  import_busybox("localhost/busybox:1");
+  std::string src = "oci:" + root_.string() + ":localhost/busybox:1";
+  auto docker_tar = dir_ / "skopeo-docker.tar", oci_tar = dir_ / "skopeo-oci.tar";
+  ASSERT_EQ(
+      run({"skopeo", "copy", src, "docker-archive:" + docker_tar.string() + ":app/one:v1"}).status,
+      0);
+  ASSERT_EQ(run({"skopeo", "copy", src, "oci-archive:" + oci_tar.string() + ":two"}).status, 0);
+  auto a = kiln({"load", "-i", docker_tar.string()});
+  ASSERT_EQ(a.status, 0) << a.err;
+  EXPECT_NE(a.out.find("docker.io/app/one:v1"), std::string::npos) << a.out;
+  auto b = kiln({"load", "-i", oci_tar.string()});
+  ASSERT_EQ(b.status, 0) << b.err;
+  EXPECT_NE(b.out.find("localhost/two:latest"), std::string::npos) << b.out;
+  EXPECT_EQ(kiln({"inspect", "app/one:v1"}).status, 0);
+  expect_fsck_clean();
+}
+
+// Each case: one line on stderr naming the thing, exit 1, store unchanged.
+TEST_F(StoreInterop, BadInputFailsCleanly) {
+  import_busybox("localhost/busybox:1");
+  auto check = [&](std::vector<std::string> args, const std::string& names) {
+    std::string before = store_state();
+    auto r = kiln(args);
+    EXPECT_EQ(r.status, 1) << args[0] << ": " << r.err;
+    EXPECT_NE(r.err.find(names), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_EQ(store_state(), before) << args[0];
+  };
+  check({"inspect", "Bad/Name"}, "must be lowercase");
+  check({"import", rootfs_.string(), "-t", "UPPER"}, "UPPER");
+  kiln::test::write_text(dir_ / "not-a-tar", "just text\n");
+  check({"import", (dir_ / "not-a-tar").string(), "-t", "localhost/x"}, "not-a-tar");
+  check({"load", "-i", (dir_ / "not-a-tar").string()}, "not-a-tar");
+  check({"import", (dir_ / "missing.tar").string(), "-t", "localhost/x"}, "missing.tar");
+  check({"inspect", "localhost/nothere"}, "localhost/nothere:latest not found");
+
+  // A blob whose content does not match its digest: fsck names it.
+  auto manifest =
+      nlohmann::json::parse(kiln({"inspect", "localhost/busybox:1", "--format", "json"}).out);
+  std::string config_hex = manifest["ConfigDigest"].get<std::string>().substr(7);
+  auto config_path = root_ / "blobs/sha256" / config_hex;
+  std::string good = kiln::test::read_text(config_path);
+  kiln::test::write_text(config_path, good + " ");
+  check({"inspect", "localhost/busybox:1"}, config_hex);
+  check({"fsck"}, "problem");
+  fs::remove(config_path);  // a missing blob
+  check({"inspect", "localhost/busybox:1"}, config_hex);
+  kiln::test::write_text(config_path, good);
+  expect_fsck_clean();
+
+  // A corrupt index.json.
+  std::string index = kiln::test::read_text(root_ / "index.json");
+  kiln::test::write_text(root_ / "index.json", "{\"manifests\": [");
+  check({"images"}, "index.json");
+  check({"tag", "localhost/busybox:1", "localhost/y"}, "index.json");
+  kiln::test::write_text(root_ / "index.json", index);
+
+  // An unknown media type in the index.
+  auto j = nlohmann::json::parse(index);
+  j["manifests"][0]["mediaType"] = "application/x-unknown";
+  kiln::test::write_text(root_ / "index.json", j.dump());
+  check({"inspect", "localhost/busybox:1"}, "application/x-unknown");
+  kiln::test::write_text(root_ / "index.json", index);
+  expect_fsck_clean();
+}
+
+TEST_F(StoreInterop, RefPrintsTheNormalizedParts) {
+  auto r = run({kiln::test::kiln_bin(), "ref", "--format", "json", "ubuntu"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["reference"], "docker.io/library/ubuntu:latest");
+  EXPECT_EQ(j["familiar"], "ubuntu:latest");
+  auto bad = run({kiln::test::kiln_bin(), "ref", "docker.io/UPPER/case"});
+  EXPECT_EQ(bad.status, 1);
+  auto usage = run({kiln::test::kiln_bin(), "ref"});
+  EXPECT_EQ(usage.status, 2);
+}
+
+}  // namespace
