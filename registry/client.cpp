@@ -52,6 +52,15 @@ ClientOptions ClientOptions::defaults() {
   return o;
 }
 
+ClientOptions ClientOptions::from_flags(bool tls_verify, std::string cert_dir,
+                                        std::string authfile) {
+  ClientOptions o = defaults();
+  o.tls_verify = tls_verify;
+  o.cert_dir = std::move(cert_dir);
+  o.authfile = std::move(authfile);
+  return o;
+}
+
 Error response_error(const Response& r, std::string_view body, std::string_view what) {
   Error e;
   e.http_status = r.status;
@@ -145,8 +154,9 @@ Status Client::ping() {
       auto ex = opts_.transport->start(req);
       if (!ex) {
         last = ex.error();
-        if (retryable_error(last) && last.sys_errno != ECONNREFUSED &&
-            opts_.retry.allows(attempt)) {
+        // An https attempt on an insecure registry falls back to http at once.
+        bool more = i + 1 < bases.size();
+        if (!more && retryable_error(last) && opts_.retry.allows(attempt)) {
           backoff(attempt);
           continue;
         }

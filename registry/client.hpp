@@ -44,8 +44,10 @@ struct ClientOptions {
   std::optional<Credentials> credentials;  // explicit (kiln login): the keychain is not asked
   std::function<void(std::chrono::milliseconds)> sleep;  // null: std::this_thread::sleep_for
 
-  // Defaults for the CLI: insecure registries from registries.conf.
+  // Defaults for the CLI: insecure registries from registries.conf, plus the
+  // global flags.
   static ClientOptions defaults();
+  static ClientOptions from_flags(bool tls_verify, std::string cert_dir, std::string authfile);
 };
 
 class Client {

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include "tests/support/registry_net.hpp"
@@ -14,7 +15,7 @@ namespace {
 constexpr auto kIdle = std::chrono::seconds(20);  // no test waits longer on a silent peer
 
 // Rewrites the head so both sides close after one exchange.
-std::string close_head(const HttpHead& h) {
+std::string close_head(const HttpHead& h, const std::string& inject) {
   std::string out = h.method + " " + h.target + " " + h.version + "\r\n";
   size_t pos = h.raw.find("\r\n") + 2;
   while (pos < h.raw.size() - 2) {
@@ -27,6 +28,7 @@ std::string close_head(const HttpHead& h) {
     if (lower == "connection" || lower == "keep-alive") continue;
     out += line + "\r\n";
   }
+  if (!inject.empty()) out += inject + "\r\n";
   return out + "Connection: close\r\n\r\n";
 }
 
@@ -61,6 +63,10 @@ bool FaultProxy::pick(const std::string& method, const std::string& target, Faul
     if (r.times == 0) continue;
     if (!r.method.empty() && r.method != method) continue;
     if (target.find(r.target_contains) == std::string::npos) continue;
+    if (r.skip > 0) {
+      --r.skip;
+      continue;
+    }
     if (r.times > 0) --r.times;
     out = r;
     ++fired_;
@@ -86,7 +92,8 @@ void FaultProxy::handle(Fd client) {
   {
     std::lock_guard lock(mu_);
     std::string range = head.header("range");
-    log_.push_back(head.method + " " + head.target + (range.empty() ? "" : " " + range));
+    log_.push_back(head.method + " " + head.target + (range.empty() ? "" : " " + range) +
+                   (head.header("authorization").empty() ? "" : " auth"));
   }
   FaultRule rule;
   bool faulty = pick(head.method, head.target, rule);
@@ -97,15 +104,14 @@ void FaultProxy::handle(Fd client) {
     return;
   }
   if (faulty && rule.kind == FaultRule::status) {
-    // Drain a (small) request body so the client sees the answer, not a reset.
-    size_t want =
-        head.header("content-length").empty() ? 0 : std::stoul(head.header("content-length"));
-    while (rest.size() < want && wait_readable(client.get(), std::chrono::milliseconds(500))) {
+    // Drain the request body so the client sees the answer, not a reset.
+    size_t want = std::strtoul(head.header("content-length").c_str(), nullptr, 10);
+    size_t got = rest.size();
+    while (got < want && wait_readable(client.get(), std::chrono::milliseconds(2000))) {
       char buf[65536];
       ssize_t n = ::recv(client.get(), buf, sizeof buf, 0);
       if (n <= 0) break;
-      rest.append(buf, static_cast<size_t>(n));
-      if (rest.size() > (1u << 20)) rest.clear(), want -= std::min(want, size_t(1u << 20));
+      got += static_cast<size_t>(n);
     }
     std::string body = rule.code == 429
                            ? R"({"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]})"
@@ -118,9 +124,14 @@ void FaultProxy::handle(Fd client) {
                                 "Connection: close\r\n\r\n" + body);
     return;
   }
+  if (faulty && rule.kind == FaultRule::redirect) {
+    write_all(client.get(), "HTTP/1.1 307 Temporary Redirect\r\nLocation: " + rule.redirect_to +
+                                head.target + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    return;
+  }
   Fd up = connect_local(upstream_);
   if (!up) return;
-  if (!write_all(up.get(), close_head(head) + rest)) return;
+  if (!write_all(up.get(), close_head(head, inject_) + rest)) return;
   // Relay both ways until the registry closes; count response body bytes for drops.
   std::string resp_head;
   bool in_body = false;

@@ -22,14 +22,16 @@
 namespace kiln::test {
 
 struct FaultRule {
-  enum Kind { status, drop, stall } kind = status;
+  enum Kind { status, drop, stall, redirect } kind = status;
   std::string method;           // "" matches any
   std::string target_contains;  // "" matches any
   int times = 1;                // -1: every time
+  int skip = 0;                 // let this many matching requests through first
   int code = 500;               // for status
   int retry_after = -1;         // seconds, for status (429); -1: no header
   size_t after_bytes = 0;       // for drop: body bytes relayed first
   std::chrono::milliseconds stall_for{10000};
+  std::string redirect_to;  // for redirect: a base URL ("http://127.0.0.1:PORT"), target appended
 };
 
 class FaultProxy {
@@ -41,7 +43,11 @@ class FaultProxy {
   int port() const { return port_; }
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
   void add(FaultRule rule);
-  // "METHOD target [range]" per request seen, in order; and how many faults fired.
+  // A header added to every forwarded request (as blob storage trusts its own
+  // signed URLs, this proxy can stand in for storage that needs no client auth).
+  void inject_header(std::string line) { inject_ = std::move(line); }
+  // "METHOD target [range] [auth]" per request seen, in order ("auth" when the
+  // client sent an Authorization header); and how many faults fired.
   std::vector<std::string> requests() const;
   int faults_fired() const { return fired_; }
 
@@ -57,6 +63,7 @@ class FaultProxy {
   std::atomic<int> fired_{0};
   mutable std::mutex mu_;
   std::vector<FaultRule> rules_;
+  std::string inject_;
   std::vector<std::string> log_;
   std::list<std::thread> workers_;
   std::thread thread_;

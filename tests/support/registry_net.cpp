@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <thread>
 
 namespace kiln::test {
@@ -95,6 +96,7 @@ bool read_head(int fd, HttpHead& head, std::string& rest, std::chrono::milliseco
   rest.clear();
   size_t end;
   while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+    if (!buf.empty() && buf[0] == '\x16') return false;  // a TLS hello: not for us
     if (buf.size() > 64 * 1024 || !wait_readable(fd, timeout)) return false;
     char tmp[8192];
     ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
@@ -184,7 +186,7 @@ std::string url_decode(std::string_view s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
-      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      out += static_cast<char>(std::strtol(std::string(s.substr(i + 1, 2)).c_str(), nullptr, 16));
       i += 2;
     } else if (s[i] == '+') {
       out += ' ';

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -107,6 +108,11 @@ void TokenServer::add_user(const std::string& user, const std::string& password,
   users_[user] = User{password, std::move(grants)};
 }
 
+void TokenServer::add_refresh_token(const std::string& token, const std::string& user) {
+  std::lock_guard lock(mu_);
+  refresh_tokens_[token] = user;
+}
+
 std::vector<std::string> TokenServer::scope_log() const {
   std::lock_guard lock(mu_);
   return scope_log_;
@@ -132,7 +138,8 @@ void TokenServer::handle(int fd) {
   std::string rest;
   if (!read_head(fd, head, rest, std::chrono::seconds(5))) return;
   size_t want = 0;
-  if (auto cl = head.header("content-length"); !cl.empty()) want = std::stoul(cl);
+  if (auto cl = head.header("content-length"); !cl.empty())
+    want = std::strtoul(cl.c_str(), nullptr, 10);
   while (rest.size() < want && wait_readable(fd, std::chrono::seconds(5))) {
     char buf[4096];
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);

@@ -30,6 +30,8 @@ class TokenServer {
   // a name of "*" matches every name of that type. User "" is the anonymous user.
   void add_user(const std::string& user, const std::string& password,
                 std::map<std::string, std::set<std::string>> grants);
+  // Accepts `token` as an OAuth2 refresh token of `user` (an identitytoken).
+  void add_refresh_token(const std::string& token, const std::string& user);
   std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
   void set_expires_in(int seconds) { expires_in_ = seconds; }
 
