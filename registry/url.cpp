@@ -115,8 +115,19 @@ Url Url::with_query(std::string_view name, std::string_view value) const {
 
 Result<Url> resolve_url(const Url& base, std::string_view loc) {
   if (loc.empty()) return fail("empty Location");
-  if (loc.find("://") != std::string_view::npos && loc.find("://") < loc.find_first_of("/?"))
-    return Url::parse(loc);
+  // "scheme:..." is absolute whatever the scheme; only http(s) passes Url::parse.
+  size_t colon = loc.find(':');
+  if (colon != std::string_view::npos && colon > 0 &&
+      std::isalpha(static_cast<unsigned char>(loc[0]))) {
+    bool scheme = true;
+    for (char c : loc.substr(0, colon))
+      scheme = scheme &&
+               (std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.');
+    if (scheme && loc.find_first_of("/?#") > colon) {
+      if (loc.substr(colon).starts_with("://")) return Url::parse(loc);
+      return fail("unsupported Location \"", loc.substr(0, colon), ":...\"");
+    }
+  }
   if (loc.starts_with("//")) return Url::parse(base.scheme + ":" + std::string(loc));
   for (char c : loc)
     if (static_cast<unsigned char>(c) < 0x21 || c == '\\')
