@@ -156,34 +156,38 @@ void expanded_json(JsonWriter& w, const Instruction& e) {
   }
 }
 
-// Flags with the values the builder uses (only FROM, COPY, ADD and RUN
-// expand flags); null for other instructions.
-void expanded_flags_json(JsonWriter& w, const Instruction& e) {
-  if (e.kind != Kind::from && e.kind != Kind::copy && e.kind != Kind::add && e.kind != Kind::run) {
-    w.null();
-    return;
-  }
+// Flags with the values the builder uses: only FROM --platform, COPY/ADD
+// --chown, ADD --checksum and RUN --mount are expanded.
+bool expands_flags(Kind k) {
+  return k == Kind::from || k == Kind::copy || k == Kind::add || k == Kind::run;
+}
+
+std::vector<std::string> expanded_flags(const Instruction& e) {
   std::vector<std::string> out;
   size_t mount = 0;
   for (const std::string& f : e.node.flags) {
     std::string name = f.substr(0, f.find('='));
-    std::string v;
-    bool replaced = true;
     if (e.kind == Kind::from && name == "--platform")
-      v = e.as<FromData>().platform;
+      out.push_back(name + "=" + e.as<FromData>().platform);
     else if (e.kind == Kind::copy && name == "--chown")
-      v = e.as<CopyData>().chown;
+      out.push_back(name + "=" + e.as<CopyData>().chown);
     else if (e.kind == Kind::add && name == "--chown")
-      v = e.as<AddData>().chown;
+      out.push_back(name + "=" + e.as<AddData>().chown);
     else if (e.kind == Kind::add && name == "--checksum")
-      v = e.as<AddData>().checksum;
+      out.push_back(name + "=" + e.as<AddData>().checksum);
     else if (e.kind == Kind::run && name == "--mount" && mount < e.as<RunData>().mounts.size())
-      v = e.as<RunData>().mounts[mount++];
+      out.push_back(name + "=" + e.as<RunData>().mounts[mount++]);
     else
-      replaced = false;
-    out.push_back(replaced ? name + "=" + v : f);
+      out.push_back(f);
   }
-  w.string_array(out);
+  return out;
+}
+
+void expanded_flags_json(JsonWriter& w, const Instruction& e) {
+  if (expands_flags(e.kind))
+    w.string_array(expanded_flags(e));
+  else
+    w.null();
 }
 
 void instruction_json(JsonWriter& w, const Instruction& ins, const Instruction* exp) {
@@ -294,33 +298,71 @@ std::string render_json(const Containerfile& cf, const BuildPlan& plan,
 
 namespace {
 
-// One line per instruction: the logical line, then "=> ..." when expansion
-// changed something.
-std::string summary(const Instruction& e) {
-  JsonWriter w;
-  expanded_json(w, e);
-  std::string args = w.take();
-  JsonWriter f;
-  expanded_flags_json(f, e);
-  std::string flags = f.take();
-  auto squash = [](std::string s) {
-    std::string out;
-    bool space = false;
-    for (char c : s) {
-      if (c == '\n' || c == ' ') {
-        space = true;
-        continue;
-      }
-      if (space && !out.empty() && out.back() != '[' && out.back() != '{' && c != ']' && c != '}')
-        out += ' ';
-      space = false;
-      out += c;
-    }
-    return out;
-  };
+// An instruction rebuilt as one line from its flags and arguments, so the
+// expanded and unexpanded forms can be compared and shown.
+std::string quote_if_needed(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t\n\"'") == std::string::npos) return s;
   std::string out;
-  if (flags != "null\n") out += "flags " + squash(flags) + " ";
-  out += "args " + squash(args);
+  JsonWriter::append_escaped(out, s);
+  return out;
+}
+
+std::string one_line(const Instruction& ins, const Instruction* exp) {
+  std::string out = ins.node.name();
+  std::vector<std::string> flags = exp ? expanded_flags(*exp) : ins.node.flags;
+  for (const std::string& f : flags)
+    out += " " + f;
+  std::vector<std::string> args;
+  const Instruction& src = exp ? *exp : ins;
+  switch (src.kind) {
+    case Kind::env:
+    case Kind::label: {
+      const auto& kvs = src.kind == Kind::env ? src.as<EnvData>().vars : src.as<LabelData>().labels;
+      for (const KeyValue& kv : kvs)
+        args.push_back(exp ? quote_if_needed(kv.key) + "=" + quote_if_needed(kv.value)
+                           : kv.key + "=" + kv.value);
+      break;
+    }
+    case Kind::arg:
+      for (const ArgDecl& d : src.as<ArgData>().args)
+        args.push_back(d.value ? d.name + "=" + (exp ? quote_if_needed(*d.value) : *d.value)
+                               : d.name);
+      break;
+    case Kind::from:
+      args = ins.node.args;
+      if (exp) args[0] = exp->as<FromData>().base;
+      break;
+    case Kind::expose:
+      args = src.as<ExposeData>().ports;
+      break;
+    case Kind::copy:
+      args = exp ? copy_args(ins.node, exp->as<CopyData>().sources, exp->as<CopyData>().dest)
+                 : ins.node.args;
+      break;
+    case Kind::add:
+      args = exp ? copy_args(ins.node, exp->as<AddData>().sources, exp->as<AddData>().dest)
+                 : ins.node.args;
+      break;
+    case Kind::user:
+      args = {src.as<UserData>().user};
+      break;
+    case Kind::workdir:
+      args = {src.as<WorkdirData>().path};
+      break;
+    case Kind::stopsignal:
+      args = {src.as<StopSignalData>().signal};
+      break;
+    case Kind::volume:
+      args = src.as<VolumeData>().paths;
+      break;
+    case Kind::run:
+      args = ins.node.args;  // the command is the shell's business; only --mount expands
+      break;
+    default:
+      return "";  // not expanded: nothing to compare
+  }
+  for (const std::string& a : args)
+    out += " " + (exp ? quote_if_needed(a) : a);
   return out;
 }
 
@@ -341,16 +383,12 @@ std::string render_text(const Containerfile& cf, const BuildPlan& plan,
       size_t n = 0;
       for (char c : h.content)
         n += c == '\n';
-      out += "       <<" + h.name + " (" + std::to_string(n) + " lines" +
+      out += "       <<" + h.name + " (" + std::to_string(n) + (n == 1 ? " line" : " lines") +
              (h.expand ? "" : ", not expanded") + ")\n";
     }
     if (exp) {
-      JsonWriter a;
-      expanded_json(a, *exp);
-      if (a.take() != "null\n" || exp->kind == Kind::run) {
-        std::string s = summary(*exp);
-        if (s != "args null") out += "       => " + s + "\n";
-      }
+      std::string before = one_line(ins, nullptr), after = one_line(ins, exp);
+      if (!after.empty() && after != before) out += "       => " + after + "\n";
     }
   };
   if (!cf.global_args.empty()) {

@@ -1,0 +1,59 @@
+// The subset of Go's regexp that ignore patterns turn into (internal).
+//
+// Docker translates each .dockerignore pattern into a Go regular expression
+// string and compiles it; `[` and `]` pass through untouched, so odd
+// patterns produce odd expressions. To match exactly what Docker matches we
+// compile that same string with Go's syntax rules (Perl flags: `.` excludes
+// \n, negated classes include it, ^ and $ anchor the whole text) into a
+// Thompson NFA and simulate it. Unsupported syntax (\p{..}, \b, named
+// groups) is an error, as a compile error is in Go.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/result.hpp"
+
+namespace kiln::parser::detail {
+
+class GoRegex {
+ public:
+  static Result<GoRegex> compile(std::string_view expr);
+  // regexp.MatchString: true when the expression matches somewhere in s.
+  bool match(std::string_view s) const;
+
+  // Literal text every match must start with (when anchored at ^) and end
+  // with (when anchored at $); cheap rejections before running the NFA.
+  const std::string& required_prefix() const { return prefix_; }
+  const std::string& required_suffix() const { return suffix_; }
+
+  // Program representation (public only so the compiler helpers can build it).
+  struct Class {
+    bool negated = false;
+    std::vector<std::pair<char32_t, char32_t>> ranges;  // sorted, merged
+    uint64_t ascii[2] = {0, 0};  // membership for code points < 128, negation applied
+    bool contains(char32_t c) const;
+  };
+  struct Inst {
+    enum Op : uint8_t { ch, any_not_nl, in_class, split, begin, end, match } op;
+    int x = -1, y = -1;  // next (and alternative for split)
+    char32_t c = 0;
+    int cls = -1;
+  };
+
+ private:
+  friend class GoRegexParser;
+
+  bool simulate(std::string_view s) const;
+
+  std::vector<Inst> prog_;
+  std::vector<Class> classes_;
+  int start_ = 0;
+  bool anchored_ = false;  // begins with ^: only position 0 can start a match
+  std::string prefix_, suffix_;
+};
+
+}  // namespace kiln::parser::detail
