@@ -1,0 +1,159 @@
+// Interop with skopeo both ways, and the kiln commands end to end.
+#include <gtest/gtest.h>
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include <nlohmann/json.hpp>
+
+#include "oci/manifest.hpp"
+#include "registry/transfer.hpp"
+#include "tests/registry/test_util.hpp"
+
+namespace kiln::test {
+namespace {
+
+using registry::remote_for;
+
+TEST(RegistryInterop, WhatKilnPushesSkopeoReadsBackByteIdentical) {
+  KILN_REQUIRE_PEER("docker-registry");
+  KILN_REQUIRE_PEER("skopeo");
+  RegistryServer reg;
+  Scratch s;
+  auto store = oci::Store::open(s / "store");
+  auto img = make_image(*store, "example.com/i:1", {4000, 600000}, 21);
+  auto remote = remote_for(reg.host(), "interop/kiln", fast_options());
+  ASSERT_TRUE(registry::push_image(*store, img.top, remote, "v1", {}));
+  auto r =
+      run({"skopeo", "copy", "--quiet", "--src-tls-verify=false", "--preserve-digests",
+           "docker://" + reg.host() + "/interop/kiln:v1", "oci:" + (s / "out").string() + ":v1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto index = nlohmann::json::parse(read_text(s / "out/index.json"));
+  EXPECT_EQ(index["manifests"][0]["digest"], img.top.digest.str());
+  auto blobs = img.blobs;
+  blobs.push_back(img.top);
+  for (auto& b : blobs)
+    EXPECT_EQ(read_text(s / "out/blobs/sha256" / std::string(b.digest.hex())),
+              read_text(store->blob_path(b.digest)))
+        << b.digest.str();
+}
+
+TEST(RegistryInterop, WhatSkopeoPushesKilnPullsAndVerifies) {
+  KILN_REQUIRE_PEER("docker-registry");
+  KILN_REQUIRE_PEER("skopeo");
+  RegistryServer reg;
+  Scratch s;
+  auto layout = oci::Store::open(s / "layout");
+  auto img = make_image(*layout, "v1", {3000, 900000}, 22);
+  auto r =
+      run({"skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests",
+           "oci:" + (s / "layout").string() + ":v1", "docker://" + reg.host() + "/interop/sk:v1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto store = oci::Store::open(s / "store");
+  auto remote = remote_for(reg.host(), "interop/sk", fast_options());
+  auto pulled = registry::pull_image(remote, "v1", *store, {});
+  ASSERT_TRUE(pulled) << pulled.error().what();
+  EXPECT_EQ(pulled->target.digest, img.top.digest);
+  ASSERT_TRUE(store->set_name(reg.host() + "/interop/sk:v1", pulled->target));
+  auto loaded = store->load_image(reg.host() + "/interop/sk:v1");  // every blob re-verified
+  ASSERT_TRUE(loaded) << loaded.error().what();
+  for (auto& b : img.blobs)
+    EXPECT_TRUE(store->read_blob(b.digest, 8 << 20)) << b.digest.str();
+}
+
+class KilnCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kiln_bin())) {
+      if (peers_required()) FAIL() << "kiln binary missing: " << kiln_bin();
+      GTEST_SKIP() << "kiln binary not built";
+    }
+  }
+  RunResult kiln(std::vector<std::string> args, const std::string& input = "") {
+    return kiln_in(s / "root", std::move(args), input);
+  }
+  RunResult kiln_in(const std::filesystem::path& root, std::vector<std::string> args,
+                    const std::string& input = "") {
+    std::vector<std::string> argv = {kiln_bin(),    "--root",
+                                     root.string(), "--tls-verify=false",
+                                     "--authfile",  (s / "auth.json").string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, input);
+  }
+  Scratch s;
+};
+
+TEST_F(KilnCli, PushPullRemoteCommandsCopyAndDelete) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  auto store = oci::Store::open(s / "root");
+  auto img = make_image(*store, "example.com/cli/app:1", {2000, 50000}, 31);
+  std::string ref = reg.host() + "/cli/app:v1";
+  auto r = kiln({"push", "-q", "example.com/cli/app:1", ref});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, img.top.digest.str() + "\n");
+  r = kiln({"ls", reg.host() + "/cli/app"});
+  EXPECT_EQ(r.out, "v1\n") << r.err;
+  r = kiln({"catalog", reg.host(), "--format", "json"});
+  EXPECT_EQ(nlohmann::json::parse(r.out), nlohmann::json::array({"cli/app"})) << r.err;
+  r = kiln({"manifest", ref});
+  EXPECT_EQ(r.out, store->read_blob(img.top.digest).value());
+  r = kiln({"config", ref});
+  EXPECT_EQ(r.out, store->read_blob(img.blobs[0].digest).value());
+  r = kiln({"digest", ref});
+  EXPECT_EQ(r.out, img.top.digest.str() + "\n");
+
+  r = kiln_in(s / "other", {"pull", "-q", ref});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto other = oci::Store::open(s / "other");
+  auto loaded = other->load_image(ref);
+  ASSERT_TRUE(loaded) << loaded.error().what();
+  EXPECT_EQ(loaded->top.digest, img.top.digest);
+
+  r = kiln({"copy", "-q", ref, reg.host() + "/cli/copy:v2"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"copy", "-q", "docker://" + reg.host() + "/cli/copy:v2",
+            "oci:" + (s / "dir").string() + ":t"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"copy", "-q", "oci:" + (s / "dir").string() + ":t", reg.host() + "/cli/back:v3"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(kiln({"digest", reg.host() + "/cli/back:v3"}).out, img.top.digest.str() + "\n");
+
+  r = kiln({"delete", ref});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"manifest", ref});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(reg.host() + "/cli/app: manifest v1: not found (HTTP 404)"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(KilnCli, LoginChecksCredentialsBeforeStoringThem) {
+  KILN_REQUIRE_PEER("docker-registry");
+  KILN_REQUIRE_PEER("htpasswd");
+  RegistryServer reg({.tls = false, .user = "carol", .password = "carol-pw"});
+  auto r = kiln({"login", reg.host(), "-u", "carol", "--password-stdin"}, "wrong\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("401"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("wrong"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(s / "auth.json"));
+  r = kiln({"login", reg.host(), "-u", "carol", "--password-stdin"}, "carol-pw\n");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(read_text(s / "auth.json").find(reg.host()), std::string::npos);
+
+  auto store = oci::Store::open(s / "root");
+  make_image(*store, "example.com/l:1", {100}, 41);
+  r = kiln({"push", "-q", "example.com/l:1", reg.host() + "/carol/app:v1", "--debug"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("carol-pw"), std::string::npos);
+  EXPECT_EQ(r.err.find("Y2Fyb2w6Y2Fyb2wtcHc"), std::string::npos);  // base64 of carol:carol-pw
+  r = kiln({"logout", reg.host()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"ls", reg.host() + "/carol/app"});
+  EXPECT_EQ(r.status, 1);
+  r = kiln({"logout", reg.host()});
+  EXPECT_EQ(r.status, 1);
+}
+
+}  // namespace
+}  // namespace kiln::test
