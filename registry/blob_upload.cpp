@@ -46,7 +46,7 @@ int64_t range_end(const std::string& h) {
 
 Result<UploadOutcome> Remote::upload_blob(const oci::Descriptor& d, const BlobOpener& open,
                                           const UploadOptions& opts) {
-  TRY_ASSIGN(bool have, has_blob(d));
+  TRY_ASSIGN(bool have, has_blob(d, true));
   if (have) return UploadOutcome::existed;
   const RetryPolicy& policy = client_->options().retry;
   for (int attempt = 1;; ++attempt) {

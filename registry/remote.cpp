@@ -38,7 +38,7 @@ Result<FetchedManifest> Remote::get_manifest(const std::string& ref, size_t limi
   req.url = url;
   req.headers.emplace_back("Accept", std::string(oci::media::manifest_accept()) + ", " +
                                          std::string(oci::media::kDockerSchema1Signed) + ";q=0.1");
-  TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+  TRY_ASSIGN(auto ex, call(req, {Scope::pull(repo_)}, obj));
   if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what(obj)));
   FetchedManifest m;
   auto bytes = read_all(*ex, limit, what(obj));
@@ -75,7 +75,7 @@ Result<std::optional<oci::Descriptor>> Remote::head_manifest(const std::string& 
   req.method = "HEAD";
   req.url = url;
   req.headers.emplace_back("Accept", std::string(oci::media::manifest_accept()));
-  TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+  TRY_ASSIGN(auto ex, call(req, {Scope::pull(repo_)}, obj));
   const Response& r = ex->response();
   if (r.status == 404) return std::optional<oci::Descriptor>();
   if (r.status != 200) return tl::unexpected(response_error(r, "", what(obj)));
@@ -104,7 +104,7 @@ Result<oci::Digest> Remote::put_manifest(const std::string& ref, std::string_vie
   req.url = url;
   req.body = std::string(bytes);
   req.headers.emplace_back("Content-Type", std::string(media_type));
-  TRY_ASSIGN(auto ex, client_->send(req, {Scope::push(repo_)}));
+  TRY_ASSIGN(auto ex, call(req, {Scope::push(repo_)}, obj));
   if (ex->response().status != 201 && ex->response().status != 200)
     return tl::unexpected(exchange_error(*ex, what(obj)));
   oci::Digest want = oci::Digest::of_bytes(bytes);
@@ -121,19 +121,27 @@ Status Remote::delete_manifest(const oci::Digest& digest) {
   Request req;
   req.method = "DELETE";
   req.url = url;
-  TRY_ASSIGN(auto ex, client_->send(req, {Scope::del(repo_)}));
+  TRY_ASSIGN(auto ex, call(req, {Scope::del(repo_)}, obj));
   int s = ex->response().status;
   if (s != 202 && s != 200 && s != 204) return tl::unexpected(exchange_error(*ex, what(obj)));
   return {};
 }
 
-Result<bool> Remote::has_blob(const oci::Descriptor& d) {
+Result<std::unique_ptr<Exchange>> Remote::call(Request req, const Scopes& scopes,
+                                               std::string_view object, bool retry) {
+  auto ex = client_->send(std::move(req), scopes, retry);
+  if (!ex && ex.error().message.find(name()) == std::string::npos)
+    ex.error().message = what(object) + ": " + ex.error().message;
+  return ex;
+}
+
+Result<bool> Remote::has_blob(const oci::Descriptor& d, bool for_push) {
   std::string obj = "blob " + d.digest.str();
   TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/blobs/" + d.digest.str()));
   Request req;
   req.method = "HEAD";
   req.url = url;
-  TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+  TRY_ASSIGN(auto ex, call(req, {for_push ? Scope::push(repo_) : Scope::pull(repo_)}, obj));
   int s = ex->response().status;
   if (s == 404) return false;
   if (s != 200) return tl::unexpected(response_error(ex->response(), "", what(obj)));
@@ -149,7 +157,7 @@ Result<std::vector<std::string>> Remote::tags(int page_size) {
     if (page > 100000) return fail(what("tags"), ": too many pages");
     Request req;
     req.url = url;
-    TRY_ASSIGN(auto ex, client_->send(req, {Scope::pull(repo_)}));
+    TRY_ASSIGN(auto ex, call(req, {Scope::pull(repo_)}, "tags"));
     if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what("tags")));
     TRY_ASSIGN(std::string body, read_body(*ex, 16 << 20));
     auto j = nlohmann::json::parse(body, nullptr, false);

@@ -60,7 +60,8 @@ class Remote {
                                    std::string_view media_type);
   Status delete_manifest(const oci::Digest& digest);
 
-  Result<bool> has_blob(const oci::Descriptor& d);
+  // `for_push` asks with the push scope, so a push needs one token, not two.
+  Result<bool> has_blob(const oci::Descriptor& d, bool for_push = false);
   // The blob's bytes; a dropped connection is resumed with Range (and retried
   // from the start when the registry ignores Range). Bytes past the
   // descriptor's size fail at once; the digest is the reader's caller's to check.
@@ -75,6 +76,9 @@ class Remote {
 
  private:
   std::string what(std::string_view object) const { return name() + ": " + std::string(object); }
+  // client().send(), with errors that do not say so already naming this repository.
+  Result<std::unique_ptr<Exchange>> call(Request req, const Scopes& scopes, std::string_view object,
+                                         bool retry = true);
   Result<UploadOutcome> upload_once(const oci::Descriptor& d, const BlobOpener& open,
                                     const UploadOptions& opts, bool try_mount);
   Result<std::string> upload_chunks(const oci::Descriptor& d, const BlobOpener& open,

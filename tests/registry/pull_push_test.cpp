@@ -85,3 +85,64 @@ TEST(RegistryPlain, ErrorsNameRegistryRepositoryAndObject) {
 
 }  // namespace
 }  // namespace kiln::test
+
+namespace kiln::test {
+namespace {
+
+TEST(RegistryPlain, IndexWithPlatformsPushPullAndCopy) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  Scratch s;
+  auto store = oci::Store::open(s / "a");
+  ASSERT_TRUE(store);
+  auto host = make_image(*store, "example.com/x:host", {1000}, 51);
+  auto arm = make_image(*store, "example.com/x:arm", {2000}, 52);
+  std::vector<oci::Descriptor> children = {arm.top, host.top};
+  children[0].platform = *oci::Platform::parse("linux/arm/v7");
+  children[1].platform = oci::Platform::host();
+  if (oci::Platform::host().architecture == "arm")
+    children[0].platform = *oci::Platform::parse("linux/s390x");
+  auto index = oci::Index::create(oci::media::kOciIndex, children);
+  ASSERT_TRUE(store->put_blob_bytes(index.bytes()));
+  auto remote = registry::remote_for(reg.host(), "multi", fast_options());
+  auto pushed = registry::push_image(*store, index.descriptor(), remote, "v1", {});
+  ASSERT_TRUE(pushed) << pushed.error().what();
+
+  // Default: the host's manifest only, named with its platform.
+  auto b = oci::Store::open(s / "b");
+  auto one = registry::pull_image(remote, "v1", *b, {});
+  ASSERT_TRUE(one) << one.error().what();
+  EXPECT_EQ(one->target.digest, host.top.digest);
+  ASSERT_TRUE(one->target.platform);
+  EXPECT_FALSE(b->has_blob(arm.blobs.back().digest));
+  // A named platform, and the whole index.
+  registry::TransferOptions arm_only;
+  arm_only.platforms.platform = children[0].platform;
+  auto other = registry::pull_image(remote, "v1", *b, arm_only);
+  ASSERT_TRUE(other) << other.error().what();
+  EXPECT_EQ(other->target.digest, arm.top.digest);
+  registry::TransferOptions all;
+  all.platforms.all = true;
+  auto c = oci::Store::open(s / "c");
+  auto whole = registry::pull_image(remote, "v1", *c, all);
+  ASSERT_TRUE(whole) << whole.error().what();
+  EXPECT_EQ(whole->target.digest, index.digest());
+  EXPECT_TRUE(c->has_blob(arm.blobs.back().digest) && c->has_blob(host.blobs.back().digest));
+  // Unknown platform: a clear error listing what there is.
+  registry::TransferOptions none;
+  none.platforms.platform = *oci::Platform::parse("windows/amd64");
+  auto missing = registry::pull_image(remote, "v1", *c, none);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().what().find("no image for platform windows/amd64"), std::string::npos)
+      << missing.error().what();
+  // Registry to registry with every platform: the index digest is kept.
+  auto dst = registry::Remote(remote.client_ptr(), "multi-copy");
+  auto copied = registry::copy_image(remote, "v1", dst, "v1", all);
+  ASSERT_TRUE(copied) << copied.error().what();
+  auto head = dst.head_manifest("v1");
+  ASSERT_TRUE(head && *head);
+  EXPECT_EQ((*head)->digest, index.digest());
+}
+
+}  // namespace
+}  // namespace kiln::test
