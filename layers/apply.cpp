@@ -6,7 +6,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/log.hpp"
@@ -39,6 +41,19 @@ bool forbidden_xattr(std::string_view n) {
   return n.starts_with("trusted.overlay.") || n.starts_with("user.overlay.");
 }
 
+// The umask without changing it (umask(2) would race other threads): from
+// /proc, or "unknown" (all bits), which just means chmod is never skipped.
+mode_t current_umask() {
+  FILE* f = std::fopen("/proc/self/status", "re");
+  if (!f) return 07777;
+  char line[256];
+  mode_t m = 07777;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "Umask: %o", &m) == 1) break;
+  std::fclose(f);
+  return m;
+}
+
 std::string proc_child(int dirfd, const std::string& name) {
   return "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
 }
@@ -67,13 +82,30 @@ class Applier {
                              cached_[path.size()] == '/')))
       cached_ok_ = false;
   }
-  bool created(std::string_view path) const {
-    return created_.count(std::hash<std::string_view>()(path)) > 0;
+  static size_t key(std::string_view path) { return std::hash<std::string_view>()(path); }
+  // True when `dir` was made by this layer: nothing from below lies inside it.
+  bool fresh(std::string_view dir) const { return !dir.empty() && fresh_dirs_.count(key(dir)) > 0; }
+  bool created(std::string_view parent, std::string_view path) const {
+    return fresh(parent) || created_.count(key(path)) > 0;
+  }
+  void record(const std::string& parent, const std::string& path, bool new_dir) {
+    if (!fresh(parent)) created_.insert(key(path));
+    if (new_dir) fresh_dirs_.insert(key(path));
+  }
+  void defer_dir(const TarEntry& e) {
+    auto [it, added] = dir_index_.try_emplace(e.path, dirs_.size());
+    DirMeta m{e.path, e.perm, e.mtime_sec, e.mtime_nsec};
+    if (added)
+      dirs_.push_back(std::move(m));
+    else
+      dirs_[it->second] = std::move(m);
   }
   Status whiteout(const std::string& parent, const std::string& name, const std::string& path);
-  Status create(TarReader& in, TarEntry& e, int pfd, const std::string& name);
+  // False (and nothing consumed) when the name is already taken.
+  Result<bool> create(TarReader& in, TarEntry& e, int pfd, const std::string& name);
   Status write_file(TarReader& in, const TarEntry& e, int fd);
-  Status owner_at(int pfd, const std::string& name, const TarEntry& e, int fd);
+  Status owner_at(int pfd, const std::string& name, const TarEntry& e, int fd,
+                  bool fresh_object = false);
   Status xattrs(int pfd, const std::string& name, const TarEntry& e, int fd);
   void skip(const std::string& why) {
     ++stats_.skipped;
@@ -85,13 +117,23 @@ class Applier {
   const std::string& what_;
   ApplyStats stats_;
   int warned_ = 0;
-  // Hashes of the paths this layer created: whiteouts and opaque markers only
-  // hide what lay below, never entries of the same layer.
+  // Whiteouts and opaque markers hide only what lay below, never entries of
+  // the same layer. So the layer's own entries are remembered (as hashes) —
+  // but only where something from below could be: inside directories this
+  // layer made itself there is nothing to hide, and nothing is recorded.
+  // Applying onto an empty root thus costs memory per directory, not per file.
   std::unordered_set<size_t> created_;
+  std::unordered_set<size_t> fresh_dirs_;
+  std::unordered_map<std::string, size_t> dir_index_;  // path → dirs_ slot
   std::vector<DirMeta> dirs_;  // mode and mtime set last, once children exist
   std::string cached_;         // parent directory of the previous entry
   Fd cached_fd_;
   bool cached_ok_ = false;
+  bool parent_setgid_ = false;  // of the cached parent
+  gid_t parent_gid_ = 0;
+  uid_t euid_ = ::geteuid();
+  gid_t egid_ = ::getegid();
+  mode_t umask_ = current_umask();
 };
 
 Result<int> Applier::parent_fd(const std::string& parent, bool create) {
@@ -101,6 +143,10 @@ Result<int> Applier::parent_fd(const std::string& parent, bool create) {
   cached_fd_ = std::move(*fd);
   cached_ = parent;
   cached_ok_ = true;
+  struct stat st;
+  if (::fstat(cached_fd_.get(), &st) != 0) return fail_errno(errno, what_ + ": stat " + parent);
+  parent_setgid_ = st.st_mode & S_ISGID;
+  parent_gid_ = st.st_gid;
   return cached_fd_.get();
 }
 
@@ -111,22 +157,23 @@ Status Applier::whiteout(const std::string& parent, const std::string& name,
   if (name == kOpaqueMarker) {
     if (overlay) {
       TRY_ASSIGN(int pfd, parent_fd(parent, true));
-      const char* key = opts_.privileged ? "trusted.overlay.opaque" : "user.overlay.opaque";
-      if (::fsetxattr(pfd, key, "y", 1, 0) != 0)
+      const char* xattr = opts_.privileged ? "trusted.overlay.opaque" : "user.overlay.opaque";
+      if (::fsetxattr(pfd, xattr, "y", 1, 0) != 0)
         return fail_errno(errno, what_ + ": mark " + (parent.empty() ? "/" : parent) + " opaque");
       return {};
     }
+    if (fresh(parent)) return {};
     auto pfd = parent_fd(parent, false);
     if (!pfd) return {};  // nothing below to hide
     return remove_children(
-        *pfd, [&](const std::string& child) { return created(child_path(parent, child)); });
+        *pfd, [&](const std::string& child) { return created(parent, child_path(parent, child)); });
   }
   std::string target = name.substr(kWhiteoutPrefix.size());
   if (target.empty() || target == "." || target == "..")
     return fail(what_, ": whiteout ", path, " names \"", target, "\"");
   std::string target_path = child_path(parent, target);
   if (!overlay) {
-    if (created(target_path)) return {};
+    if (created(parent, target_path)) return {};
     auto pfd = parent_fd(parent, false);
     if (!pfd) return {};
     return remove_at(*pfd, target);
@@ -143,16 +190,20 @@ Status Applier::whiteout(const std::string& parent, const std::string& name,
         ::fsetxattr(pfd, "user.overlay.whiteouts", "y", 1, 0) != 0)
       return fail_errno(errno, what_ + ": whiteout " + target_path);
   }
-  created_.insert(std::hash<std::string_view>()(target_path));
+  record(parent, target_path, false);
   return {};
 }
 
-Status Applier::owner_at(int pfd, const std::string& name, const TarEntry& e, int fd) {
+Status Applier::owner_at(int pfd, const std::string& name, const TarEntry& e, int fd,
+                         bool fresh_object) {
   if (!opts_.privileged) return {};
   auto uid = map_id(e.uid, opts_.uid_map);
   auto gid = map_id(e.gid, opts_.gid_map);
   if (!uid || !gid)
     return fail(what_, ": ", e.path, ": owner ", e.uid, ":", e.gid, " is outside the id map");
+  // A new object already belongs to us (and to the parent's group under a
+  // setgid parent): the common root-owned case needs no chown at all.
+  if (fresh_object && *uid == euid_ && *gid == (parent_setgid_ ? parent_gid_ : egid_)) return {};
   int rc = fd >= 0 ? ::fchown(fd, *uid, *gid)
                    : ::fchownat(pfd, name.c_str(), *uid, *gid, AT_SYMLINK_NOFOLLOW);
   if (rc != 0) return fail_errno(errno, what_ + ": chown " + e.path);
@@ -208,70 +259,76 @@ Status Applier::write_file(TarReader& in, const TarEntry& e, int fd) {
   return {};
 }
 
-Status Applier::create(TarReader& in, TarEntry& e, int pfd, const std::string& name) {
+Result<bool> Applier::create(TarReader& in, TarEntry& e, int pfd, const std::string& name) {
   const char* n = name.c_str();
   timespec ts[2] = {{e.mtime_sec, e.mtime_nsec}, {e.mtime_sec, e.mtime_nsec}};
+  auto taken = [&](const char* op) -> Result<bool> {
+    if (errno == EEXIST) return false;
+    return fail_errno(errno, what_ + ": " + op + " " + e.path);
+  };
   switch (e.type) {
     case EntryType::file: {
       if (e.size < 0 || e.size > opts_.max_file_size)
         return fail(what_, ": ", e.path, ": size ", e.size, " exceeds the limit of ",
                     opts_.max_file_size);
-      Fd fd(::openat(pfd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-      if (!fd) return fail_errno(errno, what_ + ": create " + e.path);
+      // Created with its final mode when the umask lets it through unchanged.
+      bool exact = (e.perm & ~0777u) == 0 && (e.perm & umask_) == 0;
+      Fd fd(::openat(pfd, n, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                     exact ? e.perm : 0600));
+      if (!fd) return taken("create");
       TRY(write_file(in, e, fd.get()));
-      TRY(owner_at(pfd, name, e, fd.get()));
-      if (::fchmod(fd.get(), e.perm) != 0) return fail_errno(errno, what_ + ": chmod " + e.path);
+      TRY(owner_at(pfd, name, e, fd.get(), true));
+      if (!exact && ::fchmod(fd.get(), e.perm) != 0)
+        return fail_errno(errno, what_ + ": chmod " + e.path);
       TRY(xattrs(pfd, name, e, fd.get()));
       if (::futimens(fd.get(), ts) != 0) return fail_errno(errno, what_ + ": utimes " + e.path);
-      return {};
+      return true;
     }
     case EntryType::dir: {
-      if (::mkdirat(pfd, n, 0700) != 0 && errno != EEXIST)
-        return fail_errno(errno, what_ + ": mkdir " + e.path);
+      if (::mkdirat(pfd, n, 0700) != 0) return taken("mkdir");
       TRY_ASSIGN(Fd fd, open_subdir(pfd, name));
-      TRY(owner_at(pfd, name, e, fd.get()));
+      TRY(owner_at(pfd, name, e, fd.get(), true));
       TRY(xattrs(pfd, name, e, fd.get()));
-      dirs_.push_back({e.path, e.perm, e.mtime_sec, e.mtime_nsec});
-      return {};
+      defer_dir(e);
+      return true;
     }
     case EntryType::symlink:
-      if (::symlinkat(e.link.c_str(), pfd, n) != 0)
-        return fail_errno(errno, what_ + ": symlink " + e.path);
+      if (::symlinkat(e.link.c_str(), pfd, n) != 0) return taken("symlink");
       break;
     case EntryType::hardlink: {
       TRY_ASSIGN(std::string target, clean_layer_path(e.link));
       auto [tparent, tname] = split_parent(target);
       auto tfd = root_.open_dir(tparent);
       // Never follows a symlink as the target: linkat without AT_SYMLINK_FOLLOW.
-      if (!tfd || ::linkat(tfd->get(), std::string(tname).c_str(), pfd, n, 0) != 0)
-        return fail(what_, ": hardlink ", e.path, " → ", target,
-                    ": target missing or not linkable");
-      return {};  // the link shares its target's metadata
+      if (tfd && ::linkat(tfd->get(), std::string(tname).c_str(), pfd, n, 0) == 0) return true;
+      if (tfd && errno == EEXIST) return false;
+      return fail(what_, ": hardlink ", e.path, " to ", target, ": target missing or not linkable");
+      // (the link shares its target's metadata: nothing more to set)
     }
     case EntryType::chr:
     case EntryType::blk:
       if (!opts_.privileged) {
         skip("skipping device " + e.path + " (needs privilege)");
-        return {};
+        return true;
       }
-      if (::mknodat(pfd, n, (e.type == EntryType::chr ? S_IFCHR : S_IFBLK) | e.perm,
+      if (::mknodat(pfd, n, (e.type == EntryType::chr ? S_IFCHR : S_IFBLK) | (e.perm & 0777),
                     makedev(e.dev_major, e.dev_minor)) != 0) {
-        if (errno != EPERM) return fail_errno(errno, what_ + ": mknod " + e.path);
+        if (errno != EPERM) return taken("mknod");
         skip("skipping device " + e.path + " (not permitted here)");
-        return {};
+        return true;
       }
       break;
     case EntryType::fifo:
-      if (::mkfifoat(pfd, n, e.perm) != 0) return fail_errno(errno, what_ + ": mkfifo " + e.path);
+      if (::mkfifoat(pfd, n, e.perm & 0777) != 0) return taken("mkfifo");
       break;
   }
-  TRY(owner_at(pfd, name, e, -1));
+  TRY(owner_at(pfd, name, e, -1, true));
   if (e.type != EntryType::symlink && ::fchmodat(pfd, n, e.perm, 0) != 0)
     return fail_errno(errno, what_ + ": chmod " + e.path);
   TRY(xattrs(pfd, name, e, -1));
   if (::utimensat(pfd, n, ts, AT_SYMLINK_NOFOLLOW) != 0)
     return fail_errno(errno, what_ + ": utimes " + e.path);
-  return {};
+  return true;
 }
 
 Status Applier::entry(TarReader& in, TarEntry& e) {
@@ -287,25 +344,28 @@ Status Applier::entry(TarReader& in, TarEntry& e) {
   if (name.starts_with(kWhiteoutPrefix)) return whiteout(parent, name, e.path);
 
   TRY_ASSIGN(int pfd, parent_fd(parent, true));
-  struct stat st;
-  if (::fstatat(pfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+  // Create first; only a taken name costs a stat (layers mostly add names).
+  TRY_ASSIGN(bool made, create(in, e, pfd, name));
+  if (!made) {
     invalidate(e.path);
+    struct stat st;
+    if (::fstatat(pfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return fail_errno(errno, what_ + ": stat " + e.path);
     if (e.type == EntryType::dir && S_ISDIR(st.st_mode)) {
       // An existing directory is kept (with what lies below) and takes the
       // entry's metadata, as tar does.
       TRY_ASSIGN(Fd fd, open_subdir(pfd, name));
       TRY(owner_at(pfd, name, e, fd.get()));
       TRY(xattrs(pfd, name, e, fd.get()));
-      dirs_.push_back({e.path, e.perm, e.mtime_sec, e.mtime_nsec});
-      created_.insert(std::hash<std::string_view>()(e.path));
+      defer_dir(e);
+      record(parent, e.path, false);
       return {};
     }
     TRY(remove_at(pfd, name));
-  } else if (errno != ENOENT) {
-    return fail_errno(errno, what_ + ": stat " + e.path);
+    TRY_ASSIGN(made, create(in, e, pfd, name));
+    if (!made) return fail(what_, ": ", e.path, " reappeared while being replaced");
   }
-  TRY(create(in, e, pfd, name));
-  created_.insert(std::hash<std::string_view>()(e.path));
+  record(parent, e.path, e.type == EntryType::dir);
   return {};
 }
 

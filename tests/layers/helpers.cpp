@@ -18,8 +18,8 @@ std::string snapshot(const fs::path& root) {
     struct stat st;
     if (::lstat(it->path().c_str(), &st) != 0) continue;
     std::ostringstream l;
-    l << fs::relative(it->path(), root).string() << " " << std::oct << st.st_mode << std::dec << " "
-      << (S_ISDIR(st.st_mode) ? 0 : st.st_size);
+    l << it->path().lexically_relative(root).string() << " " << std::oct << st.st_mode << std::dec
+      << " " << (S_ISDIR(st.st_mode) ? 0 : st.st_size);
     lines.push_back(l.str());
   }
   std::sort(lines.begin(), lines.end());
@@ -68,7 +68,7 @@ std::string describe_tree(const fs::path& root, bool mtimes) {
     const fs::path& p = it->path();
     if (::lstat(p.c_str(), &st) != 0) continue;
     std::ostringstream l;
-    l << fs::relative(p, root).string() << " ";
+    l << p.lexically_relative(root).string() << " ";
     switch (st.st_mode & S_IFMT) {
       case S_IFREG:
         l << "file " << st.st_size << " " << kiln::Sha256::hex_of(read_text(p)).substr(0, 16);
@@ -115,6 +115,89 @@ std::string describe_tree(const fs::path& root, bool mtimes) {
   std::string out;
   for (auto& l : lines)
     out += l + "\n";
+  return out;
+}
+
+}  // namespace kiln::test
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <unistd.h>
+#include <cstring>
+
+#include "base/files.hpp"
+#include "layers/compression.hpp"
+#include "layers/tar_reader.hpp"
+
+namespace kiln::test {
+
+void make_rich_tree(const fs::path& d) {
+  auto ok = [](const std::string& cmd) {
+    auto r = sh(cmd);
+    EXPECT_EQ(r.status, 0) << cmd << ": " << r.err;
+  };
+  bool root = ::geteuid() == 0;
+  fs::create_directories(d / "a/b/c");
+  fs::create_directories(d / "empty");
+  fs::create_directories(d / "sticky");
+  write_text(d / "a/file", "hello layers\n");
+  write_text(d / "a/b/exec", "#!/bin/sh\necho hi\n");
+  write_text(d / "setuid", "s");
+  write_text(d / "setgid", "g");
+  write_text(d / "caf\xc3\xa9 with space", "utf8");
+  std::string longname(180, 'L');
+  write_text(d / "a/b/c" / longname, "long");
+  std::string q = "'" + d.string() + "'";
+  ok("cd " + q + " && chmod 0755 a/b/exec && chmod 4755 setuid && chmod 2755 setgid" +
+     " && chmod 1777 sticky && chmod 0700 empty && chmod 0640 a/file");
+  fs::create_symlink("file", d / "a/rel-link");
+  fs::create_symlink("/a/file", d / "abs-link");
+  fs::create_symlink("/nowhere/at/all", d / "dangling");
+  fs::create_hard_link(d / "a/file", d / "hard1");
+  fs::create_hard_link(d / "a/file", d / "a/b/hard2");
+  ok("mkfifo " + q + "/fifo");
+  ok("truncate -s 16M " + q + "/sparse && printf middle | dd of=" + q +
+     "/sparse bs=1 seek=8388608 conv=notrunc status=none");
+  ok("setfattr -n user.kiln -v hello " + q + "/a/file || python3 -c \"import os; os.setxattr('" +
+     d.string() + "/a/file', 'user.kiln', b'hello')\"");
+  if (root) {
+    ok("chown 1000:1001 " + q + "/a/file " + q + "/a/b");
+    ok("chown -h 7:8 " + q + "/a/rel-link");
+    ok("mknod " + q + "/null c 1 3 && mknod " + q + "/loop b 7 200 && chmod 0666 " + q + "/null");
+    ok("setcap cap_net_raw+ep " + q + "/a/b/exec");
+  }
+  // A socket: layers cannot carry it, so writers skip it.
+  int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string sp = (d / "sock").string();
+  if (sp.size() < sizeof addr.sun_path) {
+    std::memcpy(addr.sun_path, sp.c_str(), sp.size() + 1);
+    ::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  }
+  ::close(s);
+  // Nanosecond mtimes, directories last (creating children touches them).
+  ok("cd " + q + " && find . -mindepth 1 ! -type d ! -type l ! -name sock" +
+     " -exec touch -m -d '2021-05-06 07:08:09.123456789' {} + && find . -mindepth 1 -type d" +
+     " -exec touch -m -d '2020-01-02 03:04:05.987654321' {} +");
+}
+
+std::vector<std::string> layer_paths(const fs::path& blob) {
+  std::vector<std::string> out;
+  auto fd = open_file(blob, O_RDONLY | O_CLOEXEC);
+  EXPECT_TRUE(fd.has_value());
+  FdReader in(std::move(*fd));
+  auto plain = layers::make_decompressor(in, blob.string());
+  auto tr = layers::TarReader::open(*plain, blob.string());
+  EXPECT_TRUE(tr.has_value());
+  for (;;) {
+    auto e = (*tr)->next();
+    EXPECT_TRUE(e.has_value()) << e.error().what();
+    if (!e || !*e) break;
+    out.push_back((*e)->path);
+  }
   return out;
 }
 

@@ -51,3 +51,17 @@ namespace kiln::test {
 std::string describe_tree(const std::filesystem::path& root, bool mtimes = true);
 
 }  // namespace kiln::test
+
+namespace kiln::test {
+
+// A tree with every kind of object a layer must carry: nested dirs, a sticky
+// dir, setuid/setgid files, owners (root only), relative/absolute/dangling
+// symlinks, a hardlink trio, a fifo, devices (root only), user xattrs and a
+// file capability (root only), a sparse file, a socket (which layers skip),
+// UTF-8 and long names, nanosecond mtimes. Directory mtimes are set last.
+void make_rich_tree(const std::filesystem::path& dir);
+
+// Paths of a layer blob's entries, in order (any compression).
+std::vector<std::string> layer_paths(const std::filesystem::path& blob);
+
+}  // namespace kiln::test
