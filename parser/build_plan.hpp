@@ -70,12 +70,14 @@ Result<BuildPlan> plan_build(const Containerfile& cf, const BuildOptions& opts);
 using EnvList = std::vector<std::string>;
 
 // Expands one stage's instructions in order, keeping its variables. Build a
-// stage after its base: pass the base image's config Env, or the base
-// stage's image_env(). PATH is added when the base has none, as BuildKit does.
+// stage after its base: pass the base image's config Env, or for FROM <stage>
+// that stage's image_env() and vars() (a BuildKit child stage starts from its
+// parent's build state, so the parent's ARG values stay visible). PATH is
+// added when the image env has none, as BuildKit does.
 class StageExpander {
  public:
   StageExpander(const Containerfile& cf, const BuildPlan& plan, const BuildOptions& opts, int stage,
-                const EnvList& base_env);
+                const EnvList& base_env, const VarMap* inherited = nullptr);
 
   // The expanded copy of `ins` (an instruction of this stage, in order).
   // ENV and ARG update the variables seen by later instructions.

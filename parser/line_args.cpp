@@ -173,7 +173,7 @@ void split_blank_words(Node& node, std::string_view rest) {
 
 }  // namespace
 
-Status split_arguments(Node& node, std::string_view rest, char escape) {
+Status split_arguments(Node& node, std::string_view rest, char escape, int depth) {
   const std::string kw = text::to_lower(node.keyword);
   if (kw == "run" || kw == "cmd" || kw == "entrypoint" || kw == "shell")
     return split_maybe_json(node, rest);
@@ -218,15 +218,15 @@ Status split_arguments(Node& node, std::string_view rest, char escape) {
     return split_maybe_json(node, rest.substr(next));
   }
   if (kw == "onbuild") {
-    if (rest.empty()) return {};
-    TRY_ASSIGN(Node child, node_from_line(rest, escape));
+    if (rest.empty() || depth > 1) return {};
+    TRY_ASSIGN(Node child, node_from_line(rest, escape, depth + 1));
     node.trigger.push_back(std::move(child));
     return {};
   }
   return {};  // unknown instructions are reported by to_instruction()
 }
 
-Result<Node> node_from_line(std::string_view line, char escape) {
+Result<Node> node_from_line(std::string_view line, char escape, int depth) {
   std::string_view trimmed = text::trim_space(line);
   size_t i = 0;
   while (i < trimmed.size() && !text::is_blank(trimmed[i]))
@@ -241,7 +241,8 @@ Result<Node> node_from_line(std::string_view line, char escape) {
       ++j;
     args = text::trim_space(split_flags(trimmed.substr(j), node.flags));
   }
-  if (Status st = split_arguments(node, args, escape); !st) return tl::unexpected(st.error());
+  if (Status st = split_arguments(node, args, escape, depth); !st)
+    return tl::unexpected(st.error());
   return node;
 }
 

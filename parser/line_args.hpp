@@ -25,10 +25,12 @@ JsonArray parse_json_array(std::string_view text, std::vector<std::string>& out)
 
 // Fills args / pairs / json / trigger of `node` from the argument text, by
 // instruction. Errors are bare messages; the caller adds the location.
-Status split_arguments(Node& node, std::string_view rest, char escape);
+// `depth` counts ONBUILD nesting: a trigger that is itself ONBUILD is an
+// error later, so its own trigger is not parsed (which bounds recursion).
+Status split_arguments(Node& node, std::string_view rest, char escape, int depth = 0);
 
 // The instruction line split into keyword, flags and arguments.
-Result<Node> node_from_line(std::string_view line, char escape);
+Result<Node> node_from_line(std::string_view line, char escape, int depth = 0);
 
 // Heredocs named on an instruction line, in order.
 Result<std::vector<Heredoc>> heredocs_in_line(std::string_view line);

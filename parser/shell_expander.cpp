@@ -223,6 +223,12 @@ class Lexer {
   }
 
   Result<std::string> dollar() {
+    // ${a:-${b:-...}} recurses; bound it so no input can exhaust the stack.
+    if (++depth_ > 200) return fail("expansion nested too deeply");
+    struct Leave {
+      int& d;
+      ~Leave() { --d; }
+    } leave{depth_};
     next();  // $
     if (peek() != '{') {
       std::string n = name();
@@ -321,6 +327,7 @@ class Lexer {
   std::string_view src_;
   size_t pos_ = 0;
   bool raw_escapes_;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -76,14 +76,19 @@ Status check_checksum(std::string_view d) {
 }  // namespace
 
 StageExpander::StageExpander(const Containerfile& cf, const BuildPlan& plan,
-                             const BuildOptions& opts, int stage, const EnvList& base_env)
+                             const BuildOptions& opts, int stage, const EnvList& base_env,
+                             const VarMap* inherited)
     : cf_(cf), plan_(plan), opts_(opts), stage_(stage) {
   sx_.escape = cf.directives.escape;
+  if (inherited) vars_ = *inherited;
   for (const std::string& kv : base_env) {
     size_t eq = kv.find('=');
     set_env(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
   }
-  if (!vars_.get("PATH")) set_env("PATH", kDefaultPath);
+  bool has_path = false;
+  for (const std::string& e : image_env_)
+    has_path |= e.compare(0, 5, "PATH=") == 0;
+  if (!has_path) set_env("PATH", kDefaultPath);
 }
 
 void StageExpander::set_env(const std::string& k, const std::string& v) {
@@ -256,17 +261,20 @@ Result<std::vector<std::optional<std::vector<Instruction>>>> expand_stages(
     const Containerfile& cf, const BuildPlan& plan, const BuildOptions& opts) {
   std::vector<std::optional<std::vector<Instruction>>> out(cf.stages.size());
   std::vector<EnvList> envs(cf.stages.size());
+  std::vector<VarMap> vars(cf.stages.size());
   for (const Stage& st : cf.stages) {
     const StagePlan& sp = plan.stages[st.index];
     if (!sp.needed) continue;
-    EnvList base = sp.base_stage >= 0 ? envs[sp.base_stage] : EnvList{};
-    StageExpander ex(cf, plan, opts, st.index, base);
+    const bool from_stage = sp.base_stage >= 0;
+    StageExpander ex(cf, plan, opts, st.index, from_stage ? envs[sp.base_stage] : EnvList{},
+                     from_stage ? &vars[sp.base_stage] : nullptr);
     std::vector<Instruction> list;
     for (const Instruction& ins : st.instructions) {
       TRY_ASSIGN(Instruction e, ex.expand(ins));
       list.push_back(std::move(e));
     }
     envs[st.index] = ex.image_env();
+    vars[st.index] = ex.vars();
     out[st.index] = std::move(list);
   }
   return out;
