@@ -1,25 +1,34 @@
-// kiln copy SRC DST: registry ↔ registry (streamed, never through the store)
-// and registry ↔ oci:DIR[:TAG] (an OCI image layout directory).
+// kiln copy SRC DST: registry ↔ registry (streamed, never through the store),
+// registry ↔ oci:DIR[:TAG] (an OCI image layout directory), and registry ↔
+// oci-archive:FILE / docker-archive:FILE (through a temporary store).
 #include <iostream>
 
+#include "base/files.hpp"
 #include "cli/command.hpp"
+#include "layers/image_archive.hpp"
 #include "oci/reference.hpp"
 #include "registry/transfer.hpp"
 
 namespace {
 
+using namespace kiln;
+
+enum class Kind { registry, dir, archive };
+
 struct Endpoint {
-  bool is_dir = false;
-  kiln::oci::Reference ref;  // registry endpoints
-  std::string dir, tag;      // oci: endpoints
+  Kind kind = Kind::registry;
+  oci::Reference ref;    // registry
+  std::string dir, tag;  // oci:DIR[:TAG]
+  std::string file;      // archives
+  layers::ArchiveFormat format = layers::ArchiveFormat::oci;
 };
 
-kiln::Result<Endpoint> parse_endpoint(const std::string& s) {
+Result<Endpoint> parse_endpoint(const std::string& s) {
   Endpoint e;
   if (s.rfind("oci:", 0) == 0) {
-    e.is_dir = true;
+    e.kind = Kind::dir;
     std::string rest = s.substr(4);
-    // oci:DIR[:TAG] — the tag is what follows the last ':' unless that is part of a path.
+    // oci:DIR[:TAG]: the tag follows the last ':' unless that is inside a path.
     size_t colon = rest.rfind(':');
     if (colon != std::string::npos && rest.find('/', colon) == std::string::npos) {
       e.dir = rest.substr(0, colon);
@@ -27,34 +36,96 @@ kiln::Result<Endpoint> parse_endpoint(const std::string& s) {
     } else {
       e.dir = rest;
     }
-    if (e.dir.empty()) return kiln::fail("copy: \"", s, "\" has no directory");
+    if (e.dir.empty()) return fail("copy: \"", s, "\" has no directory");
     return e;
   }
-  for (const char* t : {"oci-archive:", "docker-archive:", "dir:", "containers-storage:"})
+  for (std::string t : {"oci-archive:", "docker-archive:"})
+    if (s.rfind(t, 0) == 0) {
+      e.kind = Kind::archive;
+      e.format = t == "oci-archive:" ? layers::ArchiveFormat::oci : layers::ArchiveFormat::docker;
+      e.file = s.substr(t.size());
+      if (e.file.empty()) return fail("copy: \"", s, "\" has no file");
+      return e;
+    }
+  for (std::string t : {"dir:", "containers-storage:", "docker-daemon:"})
     if (s.rfind(t, 0) == 0)
-      return kiln::fail("copy: the ", std::string(t).substr(0, std::string(t).size() - 1),
-                        " transport is not supported yet (use oci:DIR or a registry reference)");
+      return fail("copy: the ", t.substr(0, t.size() - 1),
+                  " transport is not supported (use a registry reference, oci:, oci-archive: or "
+                  "docker-archive:)");
   std::string r = s.rfind("docker://", 0) == 0 ? s.substr(9) : s;
-  TRY_ASSIGN(e.ref, kiln::oci::Reference::parse(r));
+  TRY_ASSIGN(e.ref, oci::Reference::parse(r));
   return e;
 }
 
 // The entry of an OCI layout named `tag`, or its only entry when no tag is given.
-kiln::Result<kiln::oci::Descriptor> find_in_layout(const kiln::oci::Store& layout,
-                                                   const std::string& dir, const std::string& tag) {
-  using namespace kiln;
+Result<oci::Descriptor> find_in_layout(const oci::Store& layout, const std::string& dir,
+                                       const std::string& tag) {
   TRY_ASSIGN(auto entries, layout.entries());
   std::vector<oci::Descriptor> found;
   for (auto& d : entries) {
     auto it = d.annotations.find(std::string(oci::kRefNameAnnotation));
-    bool named = it != d.annotations.end();
-    if (tag.empty() || (named && it->second == tag)) found.push_back(d);
+    if (tag.empty() || (it != d.annotations.end() && it->second == tag)) found.push_back(d);
   }
   if (found.empty())
     return fail("copy: no image ", tag.empty() ? "" : "\"" + tag + "\" ", "in ", dir);
   if (found.size() > 1)
     return fail("copy: ", dir, " holds several images; name one with oci:DIR:TAG");
   return found.front();
+}
+
+Result<registry::TransferResult> copy(const Endpoint& from, const Endpoint& to,
+                                      registry::TransferOptions t,
+                                      const registry::ClientOptions& opts) {
+  bool src_remote = from.kind == Kind::registry, dst_remote = to.kind == Kind::registry;
+  if (src_remote == dst_remote && !(src_remote && dst_remote))
+    return fail("copy: one side must be a registry (use kiln load/save for local archives)");
+  if (src_remote && dst_remote) {
+    auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
+    auto d = to.ref.registry == from.ref.registry
+                 ? registry::Remote(s.client_ptr(), to.ref.repository)
+                 : registry::remote_for(to.ref.registry, to.ref.repository, opts);
+    return registry::copy_image(s, from.ref.identifier(), d, to.ref.tag, t);
+  }
+  if (from.kind == Kind::archive || to.kind == Kind::archive) {
+    // Archives are files: they go through a throwaway store in $TMPDIR.
+    TRY_ASSIGN(auto tmp, TempDir::create(std::filesystem::temp_directory_path(), "kiln-copy-"));
+    TRY_ASSIGN(auto scratch, oci::Store::open(tmp.path() / "store"));
+    if (src_remote) {
+      auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
+      t.platforms.all = false;  // an archive holds one manifest per image
+      TRY_ASSIGN(auto res, registry::pull_image(s, from.ref.identifier(), scratch, t));
+      TRY_ASSIGN(auto img, scratch.load_descriptor(res.target, from.ref.str()));
+      TRY(layers::save_archive(scratch, {img}, to.format, to.file));
+      return res;
+    }
+    TRY_ASSIGN(auto loaded, layers::load_archive(scratch, from.file));
+    if (loaded.size() != 1)
+      return fail("copy: ", from.file, " holds ", loaded.size(), " images; copy needs exactly one");
+    auto d = registry::remote_for(to.ref.registry, to.ref.repository, opts);
+    return registry::push_image(scratch, loaded[0].descriptor, d, to.ref.tag, t);
+  }
+  if (src_remote) {
+    TRY_ASSIGN(auto layout, oci::Store::open(to.dir));
+    auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
+    TRY_ASSIGN(auto res, registry::pull_image(s, from.ref.identifier(), layout, t));
+    if (!to.tag.empty()) {
+      TRY(layout.set_name(to.tag, res.target));
+    } else {
+      TRY(layout.update_index([&](std::vector<oci::Descriptor>& list) -> Status {
+        for (auto& d : list)
+          if (d.digest == res.target.digest) return {};
+        list.push_back(res.target);
+        return {};
+      }));
+    }
+    return res;
+  }
+  if (!std::filesystem::exists(std::filesystem::path(from.dir) / "oci-layout"))
+    return fail("copy: ", from.dir, " is not an OCI image layout");
+  TRY_ASSIGN(auto layout, oci::Store::open(from.dir));
+  TRY_ASSIGN(auto top, find_in_layout(layout, from.dir, from.tag));
+  auto d = registry::remote_for(to.ref.registry, to.ref.repository, opts);
+  return registry::push_image(layout, top, d, to.ref.tag, t);
 }
 
 }  // namespace
@@ -64,8 +135,8 @@ KILN_COMMAND(copy) {
   static bool all = false, quiet = false;
   static int jobs = 4;
   auto* cmd = kiln::cli::add_command(
-      app, g, "copy", "Copy an image between registries and OCI layouts", [&g]() -> kiln::Status {
-        using namespace kiln;
+      app, g, "copy", "Copy an image between registries, OCI layouts and archives",
+      [&g]() -> kiln::Status {
         TRY_ASSIGN(auto from, parse_endpoint(src));
         TRY_ASSIGN(auto to, parse_endpoint(dst));
         registry::TransferOptions t;
@@ -77,44 +148,15 @@ KILN_COMMAND(copy) {
         }
         if (!quiet) t.progress = [](const std::string& line) { std::cerr << line << '\n'; };
         auto opts = registry::ClientOptions::from_flags(g.tls_verify, g.cert_dir, g.authfile);
-        registry::TransferResult res;
-        if (!from.is_dir && !to.is_dir) {
-          auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
-          auto d = to.ref.registry == from.ref.registry
-                       ? registry::Remote(s.client_ptr(), to.ref.repository)
-                       : registry::remote_for(to.ref.registry, to.ref.repository, opts);
-          TRY_ASSIGN(res, registry::copy_image(s, from.ref.identifier(), d, to.ref.tag, t));
-        } else if (!from.is_dir && to.is_dir) {
-          TRY_ASSIGN(auto layout, oci::Store::open(to.dir));
-          auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
-          TRY_ASSIGN(res, registry::pull_image(s, from.ref.identifier(), layout, t));
-          if (!to.tag.empty()) {
-            TRY(layout.set_name(to.tag, res.target));
-          } else {
-            TRY(layout.update_index([&](std::vector<oci::Descriptor>& list) -> Status {
-              for (auto& d : list)
-                if (d.digest == res.target.digest) return {};
-              list.push_back(res.target);
-              return {};
-            }));
-          }
-        } else if (from.is_dir && !to.is_dir) {
-          if (!std::filesystem::exists(std::filesystem::path(from.dir) / "oci-layout"))
-            return fail("copy: ", from.dir, " is not an OCI image layout");
-          TRY_ASSIGN(auto layout, oci::Store::open(from.dir));
-          TRY_ASSIGN(auto top, find_in_layout(layout, from.dir, from.tag));
-          auto d = registry::remote_for(to.ref.registry, to.ref.repository, opts);
-          TRY_ASSIGN(res, registry::push_image(layout, top, d, to.ref.tag, t));
-        } else {
-          return fail("copy: between two OCI layouts is not supported; use a registry on one side");
-        }
+        TRY_ASSIGN(auto res, copy(from, to, t, opts));
         cli::print_line(res.target.digest.str());
         return {};
       });
-  cmd->add_option("SRC", src, "REF, docker://REF or oci:DIR[:TAG]")->required();
-  cmd->add_option("DST", dst, "REF, docker://REF or oci:DIR[:TAG]")->required();
+  const char* where = "REF, docker://REF, oci:DIR[:TAG], oci-archive:FILE or docker-archive:FILE";
+  cmd->add_option("SRC", src, where)->required();
+  cmd->add_option("DST", dst, where)->required();
   auto* p = cmd->add_option("--platform", platform, "OS/ARCH[/VARIANT] to copy from an index");
-  cmd->add_flag("--all-platforms,-a,--all", all, "Copy the whole index")->excludes(p);
+  cmd->add_flag("-a,--all-platforms,--all", all, "Copy the whole index")->excludes(p);
   cmd->add_option("-j,--jobs", jobs, "Blobs copied in parallel")->check(CLI::Range(1, 64));
   cmd->add_flag("-q,--quiet", quiet, "No progress lines");
 }

@@ -118,6 +118,13 @@ TEST_F(KilnCli, PushPullRemoteCommandsCopyAndDelete) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(kiln({"digest", reg.host() + "/cli/back:v3"}).out, img.top.digest.str() + "\n");
 
+  // Through an oci-archive and back: the same image.
+  r = kiln({"copy", "-q", ref, "oci-archive:" + (s / "img.tar").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"copy", "-q", "oci-archive:" + (s / "img.tar").string(), reg.host() + "/cli/arch:v4"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(kiln({"digest", reg.host() + "/cli/arch:v4"}).out, img.top.digest.str() + "\n");
+
   r = kiln({"delete", ref});
   ASSERT_EQ(r.status, 0) << r.err;
   r = kiln({"manifest", ref});
