@@ -1,0 +1,171 @@
+// Client logic over a scripted Transport: no registry, no sockets. Shows the
+// seam works and pins down auth, retry and redirect behaviour exactly.
+#include <gtest/gtest.h>
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <mutex>
+
+#include "registry/client.hpp"
+
+namespace kiln::registry {
+namespace {
+
+struct Scripted {
+  int status = 200;
+  Headers headers;
+  std::string body;
+};
+
+class FakeExchange final : public Exchange {
+ public:
+  FakeExchange(Response r, std::string body) : r_(std::move(r)), body_(std::move(body)) {}
+  const Response& response() const override { return r_; }
+  Result<size_t> read(std::span<std::byte> buf) override {
+    size_t n = std::min(buf.size(), body_.size() - pos_);
+    std::memcpy(buf.data(), body_.data() + pos_, n);
+    pos_ += n;
+    return n;
+  }
+
+ private:
+  Response r_;
+  std::string body_;
+  size_t pos_ = 0;
+};
+
+// Answers requests in order from a script; records what was sent.
+class FakeTransport final : public Transport {
+ public:
+  std::deque<Scripted> script;
+  std::vector<Request> sent;
+  Result<std::unique_ptr<Exchange>> start(const Request& req) override {
+    std::lock_guard lock(mu_);
+    sent.push_back(req);
+    if (script.empty()) return fail("unexpected request ", req.method, " ", req.url);
+    Scripted s = script.front();
+    script.pop_front();
+    if (s.status == 0) return tl::unexpected(Error{"connection reset", {}, 0, {}, ECONNRESET});
+    Response r;
+    r.status = s.status;
+    r.headers = s.headers;
+    r.url = req.url;
+    return std::unique_ptr<Exchange>(new FakeExchange(r, s.body));
+  }
+  std::string auth_of(size_t i) const {
+    for (auto& [k, v] : sent.at(i).headers)
+      if (k == "Authorization") return v;
+    return "";
+  }
+
+ private:
+  std::mutex mu_;
+};
+
+class StaticKeychain final : public Keychain {
+ public:
+  explicit StaticKeychain(std::optional<Credentials> c) : c_(std::move(c)) {}
+  Result<std::optional<Credentials>> get(const std::string&, const std::string&) override {
+    return c_;
+  }
+
+ private:
+  std::optional<Credentials> c_;
+};
+
+struct Fixture {
+  std::shared_ptr<FakeTransport> t = std::make_shared<FakeTransport>();
+  std::vector<std::chrono::milliseconds> slept;
+  std::shared_ptr<Client> make(std::optional<Credentials> creds = {}, bool tls_verify = true) {
+    ClientOptions o;
+    o.tls_verify = tls_verify;
+    o.transport = t;
+    o.keychain = std::make_shared<StaticKeychain>(creds);
+    o.sleep = [this](std::chrono::milliseconds d) { slept.push_back(d); };
+    o.retry.random = [] { return 0.0; };
+    return Client::create("reg.example", o);
+  }
+};
+
+Request get(const std::string& url) {
+  Request r;
+  r.url = url;
+  return r;
+}
+
+TEST(ClientFake, BearerChallengeTokenCacheAndRetryOn503) {
+  Fixture f;
+  f.t->script = {
+      {401, {{"www-authenticate", R"(Bearer realm="https://auth.example/token",service="reg")"}}},
+      {200, {}, R"({"token":"T1","expires_in":300})"},
+      {503, {{"retry-after", "2"}}},
+      {200, {}, "manifest"},
+      {200, {}, "again"},
+  };
+  auto c = f.make(Credentials{"u", "p", ""});
+  auto u = c->url("/v2/a/manifests/x");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(*u, "https://reg.example/v2/a/manifests/x");
+  auto ex = c->send(get(*u), {Scope::pull("a")});
+  ASSERT_TRUE(ex) << ex.error().what();
+  EXPECT_EQ((*ex)->response().status, 200);
+  EXPECT_EQ(f.t->sent[1].url, "https://auth.example/token?service=reg&scope=repository:a:pull");
+  EXPECT_EQ(f.t->auth_of(1), "Basic dTpw");
+  EXPECT_EQ(f.t->auth_of(2), "Bearer T1");
+  EXPECT_EQ(f.t->auth_of(3), "Bearer T1");
+  ASSERT_EQ(f.slept.size(), 1u);
+  EXPECT_EQ(f.slept[0], std::chrono::seconds(2));     // Retry-After
+  ASSERT_TRUE(c->send(get(*u), {Scope::pull("a")}));  // token from the cache
+  EXPECT_EQ(f.t->sent.size(), 5u);
+}
+
+TEST(ClientFake, RedirectToOtherHostCarriesNoCredentials) {
+  Fixture f;
+  f.t->script = {
+      {401, {{"www-authenticate", R"(Basic realm="r")"}}},
+      {307, {{"location", "https://cdn.example/blob?sig=1"}}},
+      {200, {}, "bytes"},
+  };
+  auto c = f.make(Credentials{"u", "p", ""});
+  auto ex = c->send(get("https://reg.example/v2/a/blobs/sha256:x"), {Scope::pull("a")});
+  ASSERT_TRUE(ex) << ex.error().what();
+  EXPECT_EQ(f.t->auth_of(1), "Basic dTpw");
+  EXPECT_EQ(f.t->sent[2].url, "https://cdn.example/blob?sig=1");
+  EXPECT_EQ(f.t->auth_of(2), "");
+}
+
+TEST(ClientFake, HttpsRealmRequiredAndConnectionErrorsRetried) {
+  Fixture f;
+  f.t->script = {
+      {401, {{"www-authenticate", R"(Bearer realm="http://auth.example/token",service="reg")"}}},
+  };
+  auto c = f.make(Credentials{"u", "p", ""});
+  auto ex = c->send(get("https://reg.example/v2/a/manifests/x"), {Scope::pull("a")});
+  ASSERT_FALSE(ex);
+  EXPECT_NE(ex.error().what().find("not https"), std::string::npos) << ex.error().what();
+  EXPECT_EQ(f.t->sent.size(), 1u);  // nothing went to the http realm
+
+  Fixture g;
+  g.t->script = {{200}, {0}, {0}, {200, {}, "ok"}};
+  auto c2 = g.make();
+  auto ok = c2->send(get("https://reg.example/v2/"), {});
+  ASSERT_TRUE(ok) << ok.error().what();
+  EXPECT_EQ(g.slept.size(), 2u);
+}
+
+TEST(ClientFake, InsecureRegistryFallsBackToHttp) {
+  Fixture f;
+  f.t->script = {{0}, {200}};
+  auto c = f.make({}, /*tls_verify=*/false);
+  auto u = c->url("/v2/x");
+  ASSERT_TRUE(u) << u.error().what();
+  EXPECT_EQ(*u, "http://reg.example/v2/x");
+  EXPECT_EQ(f.t->sent[0].url, "https://reg.example/v2/");
+  EXPECT_TRUE(f.slept.empty());
+}
+
+}  // namespace
+}  // namespace kiln::registry
