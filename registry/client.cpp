@@ -182,6 +182,10 @@ Status Client::ping() {
   }
   Error e = last;
   e.message = "registry " + registry_ + " is unreachable: " + e.message;
+  if (e.sys_errno == EPROTO && !insecure())
+    e.message +=
+        " (for a registry without TLS, or with a certificate kiln cannot verify, see "
+        "--cert-dir and --tls-verify=false)";
   return tl::unexpected(e);
 }
 

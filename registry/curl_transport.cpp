@@ -294,7 +294,7 @@ Status CurlExchange::begin(const Request& req) {
   }
   if (!tls.extra_ca_pem.empty()) {
     ca_blob_ = t_.ca_blob(host_port, tls.extra_ca_pem);
-    curl_blob blob{ca_blob_.data(), ca_blob_.size(), CURL_BLOB_NOCOPY};
+    curl_blob blob{ca_blob_.data(), ca_blob_.size(), CURL_BLOB_COPY};
     curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
   }
   if (!tls.client_cert.empty()) {
