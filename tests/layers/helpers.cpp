@@ -158,8 +158,8 @@ void make_rich_tree(const fs::path& d) {
   fs::create_hard_link(d / "a/file", d / "hard1");
   fs::create_hard_link(d / "a/file", d / "a/b/hard2");
   ok("mkfifo " + q + "/fifo");
-  ok("truncate -s 16M " + q + "/sparse && printf middle | dd of=" + q +
-     "/sparse bs=1 seek=8388608 conv=notrunc status=none");
+  ok("truncate -s 4M " + q + "/sparse && printf middle | dd of=" + q +
+     "/sparse bs=1 seek=2097152 conv=notrunc status=none");
   ok("setfattr -n user.kiln -v hello " + q + "/a/file || python3 -c \"import os; os.setxattr('" +
      d.string() + "/a/file', 'user.kiln', b'hello')\"");
   if (root) {
