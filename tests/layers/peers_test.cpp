@@ -12,13 +12,14 @@ namespace fs = std::filesystem;
 
 // kiln unpack and umoci unpack of LAYOUT:REF, compared (mtimes included).
 void expect_same_unpack(const Scratch& s, const fs::path& layout, const std::string& ref,
-                        const std::string& tag) {
+                        const std::string& tag, bool mtimes = true) {
   auto k = kiln(layout, {"unpack", ref, (s / ("kiln-" + tag)).string()});
   ASSERT_EQ(k.status, 0) << k.err;
   auto u = run(
       {"umoci", "unpack", "--image", layout.string() + ":" + ref, (s / ("umoci-" + tag)).string()});
   ASSERT_EQ(u.status, 0) << u.err;
-  EXPECT_EQ(describe_tree(s / ("kiln-" + tag)), describe_tree(s / ("umoci-" + tag) / "rootfs"))
+  EXPECT_EQ(describe_tree(s / ("kiln-" + tag), mtimes),
+            describe_tree(s / ("umoci-" + tag) / "rootfs", mtimes))
       << tag;
 }
 
@@ -87,7 +88,11 @@ TEST(Peers, UmociRepackWhiteouts) {
   auto rp = run({"umoci", "repack", "--image", (s / "store").string() + ":docker.io/library/bb:2",
                  (s / "bundle").string()});
   ASSERT_EQ(rp.status, 0) << rp.err;
-  expect_same_unpack(s, s / "store", "docker.io/library/bb:2", "repack");
+  // Mtimes aside: umoci's unpack leaves a directory with the mtime it had
+  // before the layer when a whiteout inside it removed something, although
+  // the layer carries that directory's new mtime; kiln (like GNU tar) applies
+  // the layer's value.
+  expect_same_unpack(s, s / "store", "docker.io/library/bb:2", "repack", false);
   EXPECT_FALSE(fs::exists(s / "kiln-repack/opq/old"));
 }
 
