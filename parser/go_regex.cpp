@@ -351,6 +351,7 @@ Result<GoRegex> GoRegex::compile(std::string_view expr) {
   TRY_ASSIGN(RNode root, parser.parse());
   re.prog_.push_back({Inst::match});
   re.start_ = emit(re.prog_, root, 0);
+  re.prepare_bitsets();
 
   // Literal prefix after a leading ^ and literal suffix before a final $.
   const std::vector<RNode>* items = nullptr;
@@ -463,9 +464,116 @@ struct SparseSet {
 }  // namespace
 
 bool GoRegex::match(std::string_view s) const {
-  if (anchored_ && !text::starts_with(s, prefix_)) return false;
-  if (!suffix_.empty() && !text::ends_with(s, suffix_)) return false;
-  return simulate(s);
+  // Most paths fail here, usually on one byte, before any memcmp.
+  if (anchored_ && !prefix_.empty() &&
+      (s.size() < prefix_.size() || s[0] != prefix_[0] || s.substr(0, prefix_.size()) != prefix_))
+    return false;
+  if (!suffix_.empty() && (s.size() < suffix_.size() || s.back() != suffix_.back() ||
+                           s.substr(s.size() - suffix_.size()) != suffix_))
+    return false;
+  return use_bits_ ? simulate_bits(s) : simulate(s);
+}
+
+void GoRegex::prepare_bitsets() {
+  const size_t n = prog_.size();
+  if (n > 64) return;
+  use_bits_ = true;
+  eps_.assign(n, 0);
+  succ_.assign(n, 0);
+  for (size_t pc = 0; pc < n; ++pc) {
+    // Depth-first through split instructions only.
+    uint64_t seen = 0;
+    std::vector<int> stack = {static_cast<int>(pc)};
+    while (!stack.empty()) {
+      int p = stack.back();
+      stack.pop_back();
+      if (seen >> p & 1) continue;
+      seen |= uint64_t{1} << p;
+      if (prog_[p].op == Inst::split) {
+        stack.push_back(prog_[p].x);
+        stack.push_back(prog_[p].y);
+      }
+    }
+    eps_[pc] = seen;
+  }
+  for (size_t pc = 0; pc < n; ++pc) {
+    const Inst& in = prog_[pc];
+    uint64_t bit = uint64_t{1} << pc;
+    switch (in.op) {
+      case Inst::ch:
+      case Inst::any_not_nl:
+      case Inst::in_class:
+        consuming_ |= bit;
+        succ_[pc] = eps_[in.x];
+        for (char32_t c = 0; c < 128; ++c) {
+          bool ok = in.op == Inst::ch           ? in.c == c
+                    : in.op == Inst::any_not_nl ? c != '\n'
+                                                : classes_[in.cls].contains(c);
+          if (ok) accept_ascii_[c] |= bit;
+        }
+        break;
+      case Inst::begin:
+        begin_ |= bit;
+        break;
+      case Inst::end:
+        end_ |= bit;
+        break;
+      case Inst::match:
+        match_ |= bit;
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+// Adds what ^ and $ let through at this position, until nothing changes.
+uint64_t GoRegex::closure_bits(uint64_t set, bool at_start, bool at_end) const {
+  for (;;) {
+    uint64_t add = 0;
+    uint64_t gates = (at_start ? set & begin_ : 0) | (at_end ? set & end_ : 0);
+    for (uint64_t g = gates; g; g &= g - 1)
+      add |= eps_[prog_[__builtin_ctzll(g)].x];
+    if ((set | add) == set) return set;
+    set |= add;
+  }
+}
+
+bool GoRegex::simulate_bits(std::string_view s) const {
+  const uint64_t start = eps_[start_];
+  uint64_t cur = closure_bits(start, true, s.empty());
+  if (cur & match_) return true;
+  for (size_t pos = 0; pos < s.size();) {
+    char32_t c;
+    size_t w = static_cast<unsigned char>(s[pos]) < 0x80
+                   ? (c = static_cast<unsigned char>(s[pos]), 1)
+                   : text::decode_utf8(s, pos, c);
+    uint64_t fire;
+    if (c < 128) {
+      fire = cur & accept_ascii_[c];
+    } else {
+      fire = 0;
+      for (uint64_t b = cur & consuming_; b; b &= b - 1) {
+        int pc = __builtin_ctzll(b);
+        const Inst& in = prog_[pc];
+        bool ok = in.op == Inst::ch           ? in.c == c
+                  : in.op == Inst::any_not_nl ? c != '\n'
+                                              : classes_[in.cls].contains(c);
+        if (ok) fire |= uint64_t{1} << pc;
+      }
+    }
+    uint64_t next = 0;
+    for (uint64_t b = fire; b; b &= b - 1)
+      next |= succ_[__builtin_ctzll(b)];
+    pos += w;
+    if (!anchored_) next |= start;
+    if (pos == s.size() || (next & (begin_ | end_)))
+      next = closure_bits(next, false, pos == s.size());
+    if (next & match_) return true;
+    if (!next) return false;
+    cur = next;
+  }
+  return false;
 }
 
 bool GoRegex::simulate(std::string_view s) const {

@@ -24,6 +24,8 @@ class GoRegex {
   static Result<GoRegex> compile(std::string_view expr);
   // regexp.MatchString: true when the expression matches somewhere in s.
   bool match(std::string_view s) const;
+  // The same without prefilters or bit sets (the reference for tests).
+  bool match_reference(std::string_view s) const { return simulate(s); }
 
   // Literal text every match must start with (when anchored at ^) and end
   // with (when anchored at $); cheap rejections before running the NFA.
@@ -48,11 +50,21 @@ class GoRegex {
   friend class GoRegexParser;
 
   bool simulate(std::string_view s) const;
+  // The same simulation with state sets as bit masks, for programs of at
+  // most 64 instructions (every ignore pattern in practice).
+  void prepare_bitsets();
+  bool simulate_bits(std::string_view s) const;
+  uint64_t closure_bits(uint64_t set, bool at_start, bool at_end) const;
 
   std::vector<Inst> prog_;
   std::vector<Class> classes_;
   int start_ = 0;
   bool anchored_ = false;  // begins with ^: only position 0 can start a match
+  bool use_bits_ = false;
+  std::vector<uint64_t> eps_;        // per pc: reachable through splits only (itself included)
+  std::vector<uint64_t> succ_;       // per consuming pc: eps_ of its successor
+  uint64_t accept_ascii_[128] = {};  // consuming pcs that accept each ASCII character
+  uint64_t consuming_ = 0, begin_ = 0, end_ = 0, match_ = 0;
   std::string prefix_, suffix_;
 };
 

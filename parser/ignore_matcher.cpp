@@ -116,6 +116,20 @@ bool should_escape(char32_t c) {
          c == '$';
 }
 
+// Short-string comparisons that reject on the first or last byte before
+// calling memcmp: most checks fail, and they fail there.
+inline bool same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a.back() == b.back())) && a == b;
+}
+inline bool has_suffix(std::string_view s, std::string_view suf) {
+  return s.size() >= suf.size() && (suf.empty() || s.back() == suf.back()) &&
+         s.substr(s.size() - suf.size()) == suf;
+}
+inline bool has_prefix(std::string_view s, std::string_view pre) {
+  return s.size() >= pre.size() && (pre.empty() || s[0] == pre[0]) &&
+         s.substr(0, pre.size()) == pre;
+}
+
 struct Pattern {
   enum Type { exact, prefix, suffix, regexp } type = exact;
   std::string cleaned;  // without the leading "!"
@@ -126,12 +140,13 @@ struct Pattern {
   bool match(std::string_view path) const {
     switch (type) {
       case exact:
-        return path == cleaned;
+        return same(path, cleaned);
       case prefix:
-        return text::starts_with(path, literal);
+        return has_prefix(path, literal);
       case suffix:
-        if (text::ends_with(path, literal)) return true;
-        return !literal.empty() && literal[0] == '/' && path == std::string_view(literal).substr(1);
+        if (has_suffix(path, literal)) return true;
+        return !literal.empty() && literal[0] == '/' &&
+               same(path, std::string_view(literal).substr(1));
       case regexp:
         return re.match(path);
     }
@@ -283,25 +298,45 @@ Result<IgnoreMatcher> IgnoreMatcher::create(const std::vector<std::string>& patt
   return create(lines, "pattern");
 }
 
+// True when go_clean(p) == p and p is relative (the usual case: no copy).
+bool is_clean_relative(std::string_view p) {
+  if (p.empty() || p[0] == '/' || p.back() == '/') return false;
+  size_t start = 0;
+  for (;;) {
+    size_t slash = p.find('/', start);
+    std::string_view seg = p.substr(start, slash - start);
+    if (seg.empty() || seg == "." || seg == "..") return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
 bool IgnoreMatcher::matches(std::string_view path) const {
-  std::string clean = go_clean(path);
-  if (clean == ".") return false;
-  std::string_view file = clean;
-  size_t last_slash = file.rfind('/');
+  std::string clean;
+  if (!is_clean_relative(path)) {
+    clean = go_clean(path);
+    if (clean == ".") return false;
+    path = clean;
+  }
+  // The parent directories ("a", "a/b" for "a/b/c"), found once.
+  size_t ends[64];
+  size_t nends = 0;
+  std::vector<size_t> more;
+  for (size_t i = 0; i < path.size(); ++i)
+    if (path[i] == '/') {
+      if (nends < 64)
+        ends[nends++] = i;
+      else
+        more.push_back(i);
+    }
   bool matched = false;
   for (const Pattern& p : impl_->patterns) {
     if (p.exclusion != matched) continue;
-    bool m = p.match(file);
-    if (!m && last_slash != std::string_view::npos) {
-      for (size_t s = file.find('/'); s != std::string_view::npos && s <= last_slash;
-           s = file.find('/', s + 1)) {
-        if (s == 0) continue;
-        if (p.match(file.substr(0, s))) {
-          m = true;
-          break;
-        }
-      }
-    }
+    bool m = p.match(path);
+    for (size_t k = 0; !m && k < nends; ++k)
+      m = p.match(path.substr(0, ends[k]));
+    for (size_t k = 0; !m && k < more.size(); ++k)
+      m = p.match(path.substr(0, more[k]));
     if (m) matched = !p.exclusion;
   }
   return matched;

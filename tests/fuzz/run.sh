@@ -28,7 +28,7 @@ for src in "$root"/parser/*.cpp "$root"/base/result.cpp; do
 done
 
 status=0
-for target in parser expander ignore; do
+for target in parser expander ignore regex; do
   bin="$out/fuzz_$target"
   "$cxx" "${common[@]}" -fsanitize=fuzzer "$root/tests/fuzz/fuzz_$target.cpp" "${objs[@]}" -o "$bin"
   # Work on a copy so new inputs do not land in the checked-in seed corpus.

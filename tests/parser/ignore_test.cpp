@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "parser/context_walk.hpp"
+#include "parser/go_regex.hpp"
 #include "parser/ignore.hpp"
 
 using namespace kiln::parser;
@@ -242,4 +243,33 @@ TEST(IgnoreFile, FindsThePerFileIgnoreFirst) {
   EXPECT_EQ(find_ignore_file(at("ctx"), at("ctx/Containerfile")), at("ctx/.dockerignore"));
   std::filesystem::remove(at("ctx/.dockerignore"));
   EXPECT_EQ(find_ignore_file(at("ctx"), at("ctx/Containerfile")), std::nullopt);
+}
+
+TEST(GoRegex, FastMatcherAgreesWithReference) {
+  using kiln::parser::detail::GoRegex;
+  const char* exprs[] = {"^(.*/)?[^/]*\\.go$",
+                         "^[^/]*\\.log$",
+                         "^[[^/]*][^/]*$",
+                         "^a^b$",
+                         "^(a|bc)*d$",
+                         "^.*$",
+                         "b+c",
+                         "^[^a]x$",
+                         "^\\d+[[:alpha:]]?$",
+                         "^é[^/]$",
+                         "^(.*/)?x(.*/)?y.*$"};
+  const char* texts[] = {"",         "a",   "main.go",   "cmd/main.go", "a/b.log", "b.log",
+                         "]x",       "[x",  "ab",        "abcbcd",      "ad",      "a\nb",
+                         "aaabbbcd", "bx",  "ax",        "12",          "12z",     "éa",
+                         "é/",       "x/y", "a/x/b/y/z", "x\ny"};
+  for (const char* e : exprs) {
+    auto re = GoRegex::compile(e);
+    ASSERT_TRUE(re) << e;
+    for (const char* t : texts)
+      EXPECT_EQ(re->match(t), re->match_reference(t)) << e << " on " << t;
+  }
+  EXPECT_TRUE(GoRegex::compile("^a^b$")->match_reference("x") == false);
+  EXPECT_TRUE(GoRegex::compile("^[[^/]*][^/]*$")->match("]x"));  // Docker's [*] quirk
+  EXPECT_FALSE(GoRegex::compile("^.*$")->match("a\nb"));         // . never matches \n
+  EXPECT_TRUE(GoRegex::compile("^[^a]$")->match("\n"));          // a negated class does
 }
