@@ -45,7 +45,8 @@ KILN_COMMAND(parse) {
         TRY(add_build_args(build_args, opts.build_args));
         opts.target = target;
         if (!platform.empty()) {
-          TRY_ASSIGN(opts.target_platform, kp::Platform::parse(platform));
+          TRY_CTX(kp::Platform::parse(platform), "--platform");
+          opts.target_platform = *kp::Platform::parse(platform);
         }
         TRY_ASSIGN(kp::ParseResult r,
                    kp::parse_for_report(text, file == "-" ? "<stdin>" : file, opts));
@@ -58,7 +59,9 @@ KILN_COMMAND(parse) {
         return {};
       });
   cmd->add_option("FILE", file, "Containerfile to read (- for standard input)")->required();
-  cmd->add_option("--build-arg", build_args, "Set a build argument K=V (repeatable)");
+  // One value per --build-arg, so a following FILE is not taken as a value.
+  cmd->add_option("--build-arg", build_args, "Set a build argument K=V (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--target", target, "Stage to build (default: the last one)");
   cmd->add_option("--platform", platform, "Target platform, e.g. linux/arm64 (default: this host)");
   kiln::cli::add_format_option(cmd, format);
