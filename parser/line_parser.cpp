@@ -89,6 +89,33 @@ bool match_directive(std::string_view line, std::string& key, std::string& value
   return true;
 }
 
+// `# check=skip=A,B;error=true;experimental=all`, read as BuildKit's
+// linter reads it (at most three ';'-separated options).
+Status check_check_directive(std::string_view v) {
+  v = text::trim_space(v);
+  int parts = 0;
+  while (!v.empty()) {
+    size_t semi = ++parts < 3 ? v.find(';') : std::string_view::npos;
+    std::string_view part = v.substr(0, semi);
+    v = semi == std::string_view::npos ? std::string_view() : v.substr(semi + 1);
+    size_t eq = part.find('=');
+    if (eq == std::string_view::npos) return fail("invalid check option ", text::go_quote(part));
+    std::string_view key = text::trim_space(part.substr(0, eq));
+    std::string_view val = text::trim_space(part.substr(eq + 1));
+    if (key == "error") {
+      static const char* bools[] = {"1", "t", "T", "true",  "TRUE",  "True",
+                                    "0", "f", "F", "false", "FALSE", "False"};
+      bool ok = false;
+      for (const char* b : bools)
+        ok |= val == b;
+      if (!ok) return fail("failed to parse check option ", text::go_quote(part));
+    } else if (key != "skip" && key != "experimental") {
+      return fail("invalid check option ", text::go_quote(key));
+    }
+  }
+  return {};
+}
+
 class LineParser {
  public:
   LineParser(std::string_view text, std::string_view filename) : filename_(filename) {
@@ -206,6 +233,8 @@ class LineParser {
     } else if (k == "syntax") {
       d.syntax = value;
     } else {
+      if (Status st = check_check_directive(value); !st)
+        return error_at(lineno, "", st.error().message);
       d.check = value;
     }
     d.all.push_back({k, value, lineno});
