@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "base/log.hpp"
+#include "layers/async_stream.hpp"
 #include "layers/compression.hpp"
 #include "layers/rooted.hpp"
 #include "layers/tar_reader.hpp"
@@ -415,7 +416,11 @@ Result<ApplyStats> apply_layer(const oci::Store& store, const oci::Descriptor& l
   TRY_ASSIGN(auto blob, store.open_blob(layer.digest, layer.size));
   auto plain = make_decompressor(*blob, what);
   HashingReader hashed(*plain);
-  TRY_ASSIGN(ApplyStats stats, apply_stream(hashed, root, opts, what));
+  // Reading, verifying, decompressing and hashing run beside the file writes,
+  // as `zstd -dc | tar -x` would.
+  AsyncReader ahead(hashed);
+  TRY_ASSIGN(ApplyStats stats, apply_stream(ahead, root, opts, what));
+  ahead.join();
   std::string got = "sha256:" + hashed.hex_final();
   if (got != diff_id.str())
     return fail(what, ": uncompressed content has digest ", got, ", the config says ",

@@ -1,6 +1,7 @@
 #include "layers/layer_sink.hpp"
 
 #include "base/files.hpp"
+#include "layers/async_stream.hpp"
 #include "layers/compression.hpp"
 
 namespace kiln::layers {
@@ -12,6 +13,8 @@ struct LayerSink::Impl {
   HashingWriter compressed{file};
   std::unique_ptr<CompressWriter> compressor;
   std::unique_ptr<HashingWriter> uncompressed;
+  // Hashing and compression run beside the tree walk, as `tar | zstd` would.
+  std::unique_ptr<AsyncWriter> async;
 
   Impl(oci::Store& s, const LayerOptions& o, AtomicFile f)
       : store(s), opts(o), file(std::move(f)) {}
@@ -26,15 +29,17 @@ Result<std::unique_ptr<LayerSink>> LayerSink::open(oci::Store& store, const Laye
   TRY_ASSIGN(impl->compressor,
              make_compressor(opts.compression, impl->compressed, opts.level, opts.threads));
   impl->uncompressed = std::make_unique<HashingWriter>(*impl->compressor);
+  impl->async = std::make_unique<AsyncWriter>(*impl->uncompressed);
   return std::unique_ptr<LayerSink>(new LayerSink(std::move(impl)));
 }
 
 Writer& LayerSink::tar_stream() {
-  return *impl_->uncompressed;
+  return *impl_->async;
 }
 
 Result<WrittenLayer> LayerSink::commit() {
   auto& m = *impl_;
+  TRY(m.async->finish());
   TRY(m.compressor->finish());
   WrittenLayer out;
   out.diff_id = oci::DiffId(oci::Digest::from_sha256_hex(m.uncompressed->hex_final()));

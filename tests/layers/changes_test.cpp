@@ -155,5 +155,32 @@ TEST_F(Changes, DigestOrDiffIdMismatchFails) {
   ASSERT_FALSE(r.has_value());
 }
 
+TEST_F(Changes, IdMapShiftsOwnersAndBytesDecideCompression) {
+  KILN_NEED_ROOT();
+  write_text(s_ / "src/f", "x");
+  ASSERT_EQ(::chown((s_ / "src/f").c_str(), 1000, 1001), 0);
+  layers::LayerOptions none;
+  none.compression = oci::media::Compression::none;
+  auto l = layers::write_dir_layer(*store_, s_ / "src", none);
+  ASSERT_TRUE(l.has_value());
+  // Mislabelled on purpose: a plain tar under the gzip media type still applies.
+  auto desc = l->descriptor;
+  desc.media_type = std::string(oci::media::kOciLayerGzip);
+  layers::ApplyOptions o;
+  o.uid_map = {{0, 100000, 65536}};
+  o.gid_map = {{0, 200000, 65536}};
+  fs::create_directories(s_ / "root");
+  auto r = layers::apply_layer(*store_, desc, l->diff_id, s_ / "root", o);
+  ASSERT_TRUE(r.has_value()) << r.error().what();
+  struct stat st;
+  ASSERT_EQ(::stat((s_ / "root/f").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 101000u);
+  EXPECT_EQ(st.st_gid, 201001u);
+  // An id outside the map is refused rather than left as the host's id.
+  o.uid_map = {{0, 100000, 10}};
+  fs::create_directories(s_ / "root2");
+  EXPECT_FALSE(layers::apply_layer(*store_, desc, l->diff_id, s_ / "root2", o).has_value());
+}
+
 }  // namespace
 }  // namespace kiln::test

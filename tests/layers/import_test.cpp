@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/layers/helpers.hpp"
+#include "tests/layers/raw_tar.hpp"
 
 namespace kiln::test {
 namespace {
@@ -87,6 +88,8 @@ TEST(Import, BadInputIsOneLineAndLeavesTheStoreAlone) {
   std::string before = snapshot(s / "store");
   write_text(s / "notatar.txt", std::string(4000, 'x'));
   write_text(s / "empty.tar", "");
+  write_text(s / "escape.tar",
+             raw_tar({{.name = "ok", .data = "x"}, {.name = "../evil", .data = "x"}}));
   ASSERT_EQ(sh("head -c 3000 /dev/urandom | gzip > " + (s / "junk.gz").string()).status, 0);
   struct Case {
     std::vector<std::string> args;
@@ -96,6 +99,7 @@ TEST(Import, BadInputIsOneLineAndLeavesTheStoreAlone) {
       {{"import", (s / "notatar.txt").string(), "-t", "x"}, "notatar.txt"},
       {{"import", (s / "empty.tar").string(), "-t", "x"}, "empty.tar"},
       {{"import", (s / "junk.gz").string(), "-t", "x"}, "junk.gz"},
+      {{"import", (s / "escape.tar").string(), "-t", "x"}, "../evil"},
       {{"import", (s / "rootfs").string(), "-t", "Bad/UPPER"}, "UPPER"},
   };
   for (auto& c : cases) {
