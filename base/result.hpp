@@ -68,7 +68,9 @@ Error with_context(Error e, std::string ctx);
 }  // namespace kiln
 
 // TRY(expr): evaluate a Result; on error return it from the enclosing function.
-// TRY_ASSIGN(var, expr): same, binding the value on success.
+// TRY_ASSIGN(var, expr): same, binding the value on success. It expands to
+// several statements (it declares `var` in the enclosing scope), so put braces
+// around it under an `if`.
 #define KILN_CONCAT_INNER(a, b) a##b
 #define KILN_CONCAT(a, b) KILN_CONCAT_INNER(a, b)
 #define TRY(expr)                                                                         \
