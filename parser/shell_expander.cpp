@@ -229,6 +229,15 @@ class Lexer {
       int& d;
       ~Leave() { --d; }
     } leave{depth_};
+    TRY_ASSIGN(std::string r, dollar_inner());
+    // Nested ${v//?/${v//?/...}} grows exponentially; no real Containerfile
+    // word comes near this budget, so stop instead of exhausting memory.
+    produced_ += r.size();
+    if (produced_ > (size_t{1} << 18)) return fail("expansion result too large");
+    return r;
+  }
+
+  Result<std::string> dollar_inner() {
     next();  // $
     if (peek() != '{') {
       std::string n = name();
@@ -328,6 +337,7 @@ class Lexer {
   size_t pos_ = 0;
   bool raw_escapes_;
   int depth_ = 0;
+  size_t produced_ = 0;
 };
 
 }  // namespace

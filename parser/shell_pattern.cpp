@@ -60,6 +60,12 @@ Result<std::vector<Token>> compile(std::string_view pattern) {
   return out;
 }
 
+// The matcher costs pattern x value steps; refuse what no Containerfile needs.
+Status check_cost(size_t pattern, size_t value) {
+  if ((pattern + 1) * (value + 1) > (size_t{1} << 22)) return fail("pattern too complex for value");
+  return {};
+}
+
 // row[v] = end of the first match (in Go's leftmost-first priority) of the
 // whole pattern starting at v, or -1. Built from the last token backwards.
 std::vector<long> match_ends(const std::vector<Token>& toks, const std::vector<char32_t>& v,
@@ -148,6 +154,7 @@ Result<std::string> trim_prefix(std::string_view pattern, std::string_view value
   auto toks = compile(pattern);
   if (!toks) return fail("invalid pattern (", pattern, ") in substitution: ", toks.error().message);
   Decoded v = decode(value);
+  TRY(check_cost(toks->size(), v.cps.size()));
   long end = match_ends(*toks, v.cps, greedy)[0];
   if (end < 0) return std::string(value);
   return std::string(value.substr(v.offsets[end]));
@@ -175,6 +182,7 @@ Result<std::string> trim_suffix(std::string_view pattern, std::string_view value
   if (!toks)
     return fail("invalid pattern (", rpattern, ") in substitution: ", toks.error().message);
   std::vector<char32_t> rv = decode(value).cps;
+  TRY(check_cost(toks->size(), rv.size()));
   std::reverse(rv.begin(), rv.end());
   long end = match_ends(*toks, rv, greedy)[0];
   if (end < 0) end = 0;
@@ -188,6 +196,7 @@ Result<std::string> replace(std::string_view pattern, std::string_view value,
   auto toks = compile(pattern);
   if (!toks) return fail("invalid pattern (", pattern, ") in substitution: ", toks.error().message);
   Decoded v = decode(value);
+  TRY(check_cost(toks->size(), v.cps.size()));
   std::vector<long> ends = match_ends(*toks, v.cps, true);
   const size_t n = v.cps.size();
   auto find_from = [&](size_t from, size_t& s, size_t& e) {
@@ -214,6 +223,7 @@ Result<std::string> replace(std::string_view pattern, std::string_view value,
     out.append(value.substr(v.offsets[last_end], v.offsets[s] - v.offsets[last_end]));
     if (e > last_end || s == 0)
       expand_template(out, replacement, value.substr(v.offsets[s], v.offsets[e] - v.offsets[s]));
+    if (out.size() > (size_t{1} << 18)) return fail("expansion result too large");
     last_end = e;
     size_t width = search < n ? 1 : 0;  // always advance at least one character
     if (search + width > e)

@@ -252,3 +252,15 @@ TEST(ShellExpander, WordSplitting) {
   ASSERT_TRUE(w);
   EXPECT_EQ(*w, (std::vector<std::string>{"80/tcp", "443"}));
 }
+
+TEST(ShellExpander, BoundedGrowth) {
+  // Each level multiplies the length; BuildKit would try to build gigabytes.
+  VarMap v = {{"V", std::string(40, 'x')}};
+  ShellExpander sx;
+  auto r = sx.expand("${V//?/-${V//?/-${V//?/-${V//?/-}}}}", v);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().what().find("too large"), std::string::npos) << r.error().what();
+  auto ok = sx.expand("${V//?/-${V//?/-}}", v);  // 1640 characters is fine
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->size(), 40u * 41u);
+}
