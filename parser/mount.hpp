@@ -4,7 +4,7 @@
 // and that from= has no variable; every other check waits until the stage
 // is built, with variables expanded. check_mount_syntax() and parse_mount()
 // are those two steps, so a bad option in a stage the target does not need
-// is not an error, as with docker build.
+// is not an error, as with docker build. Pure functions; thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 // "global_args":[...], "target": index}. An instruction is {instruction,
 // line, end_line, original, flags, form, args, heredocs, expanded,
 // expanded_flags, expanded_heredocs}; see parser/README.md for each field.
+// Pure functions over values; thread-safe. Errors as in build_plan.hpp.
 #pragma once
 
 #include <optional>
