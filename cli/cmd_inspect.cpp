@@ -38,7 +38,11 @@ KILN_COMMAND(inspect) {
       auto local = store.load_image(text);
       bool absent = !local && local.error().message.find("not found in") != std::string::npos;
       if (absent) {
-        TRY_ASSIGN(img, inspect_remote(g, text, platform));
+        // Say both: the user may have meant either the local name or the remote one.
+        auto remote = inspect_remote(g, text, platform);
+        if (!remote)
+          return fail(local.error().what(), "; on its registry: ", remote.error().what());
+        img = std::move(*remote);
       } else {
         if (!local) return tl::unexpected(local.error());
         img = std::move(*local);

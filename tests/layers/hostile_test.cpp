@@ -152,6 +152,14 @@ TEST_P(Hostile, AMillionEmptyEntriesStayFlat) {
   // A million inodes on a shared disk take minutes; on tmpfs, seconds. The
   // point is flat memory and linear time, so use tmpfs when there is one.
   int64_t count = GetParam() ? 50'000 : 1'000'000;
+#ifdef __SANITIZE_ADDRESS__
+  // ASan's quarantine and shadow memory make RSS meaningless and each entry
+  // ~6x slower: the release run proves scale and memory, this one safety.
+  constexpr bool kMeasureRss = false;
+  count = 50'000;
+#else
+  constexpr bool kMeasureRss = true;
+#endif
   if (const char* n = std::getenv("KILN_HOSTILE_ENTRIES")) count = std::atoll(n);
   fs::path root = s_ / "root";
   std::unique_ptr<Scratch> shm;
@@ -171,7 +179,9 @@ TEST_P(Hostile, AMillionEmptyEntriesStayFlat) {
   EXPECT_TRUE(fs::exists(root / "d0/f999"));
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
-  EXPECT_LT(ru.ru_maxrss, 128 * 1024) << "KiB peak RSS";
+  if (kMeasureRss) {
+    EXPECT_LT(ru.ru_maxrss, 128 * 1024) << "KiB peak RSS";
+  }
   auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RecordProperty("seconds", std::to_string(secs));
 }
