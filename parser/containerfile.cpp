@@ -58,8 +58,13 @@ Result<Containerfile> parse_containerfile(std::string_view text, std::string_vie
       cf.stages.back().instructions.push_back(std::move(ins));
     }
   }
-  if (cf.stages.empty())
-    return fail(location_prefix(filename, 0), "no FROM instruction: the file has no build stage");
+  // Only ARGs reach here (anything else fails above); name the last one, so
+  // the message points where the missing FROM should follow.
+  if (cf.stages.empty()) {
+    const Node& last = ast.nodes.back();
+    return fail(location_prefix(filename, last.line), last.name(),
+                ": no FROM instruction after the global ARGs: the file has no build stage");
+  }
   return cf;
 }
 

@@ -165,7 +165,13 @@ class LineParser {
                            " (empty continuation lines will become errors in a future release)"});
 
       auto node = detail::node_from_line(line, ast_.directives.escape);
-      if (!node) return error_at(start_line, first_word(line), node.error().message);
+      if (!node) {
+        // BuildKit's line-level messages often repeat the instruction
+        // ("ENV must have two arguments"); the prefix already names it.
+        std::string word = first_word(line), msg = node.error().message;
+        if (msg.compare(0, word.size() + 1, word + " ") == 0) msg.erase(0, word.size() + 1);
+        return error_at(start_line, word, msg);
+      }
       if (detail::can_contain_heredoc(*node) && line.find("<<") != std::string::npos)
         TRY(read_heredocs(*node, line, start_line));
       node->line = start_line;

@@ -73,6 +73,46 @@ Status check_checksum(std::string_view d) {
   return {};
 }
 
+// dispatchCopy's --chmod check: an octal number up to 07777, or a symbolic
+// mode as chmod(1) takes it ("u+x", "go-w,a+rX", "u=g").
+Status check_chmod(std::string_view m) {
+  auto non_octal = [&] {
+    return fail("invalid chmod parameter: '", m,
+                "'. it should be octal string and between 0 and 07777");
+  };
+  // A value that starts like a number gets the octal message, as in BuildKit.
+  if (!m.empty() && m[0] >= '0' && m[0] <= '9') {
+    if (m.find_first_not_of("01234567") != std::string_view::npos) return non_octal();
+    unsigned long v = 0;
+    for (char c : m)
+      if ((v = v * 8 + static_cast<unsigned long>(c - '0')) > 07777) return non_octal();
+    return {};
+  }
+  auto bad = [&] { return fail("invalid chmod parameter: '", m, "': not a symbolic mode"); };
+  size_t i = 0;
+  for (;;) {
+    while (i < m.size() && std::string_view("ugoa").find(m[i]) != std::string_view::npos)
+      ++i;
+    if (i == m.size() || std::string_view("+-=").find(m[i]) == std::string_view::npos) return bad();
+    while (i < m.size() && std::string_view("+-=").find(m[i]) != std::string_view::npos) {
+      ++i;
+      while (i < m.size() && std::string_view("rwxXstugo").find(m[i]) != std::string_view::npos)
+        ++i;
+    }
+    if (i == m.size()) return {};
+    if (m[i] != ',') return bad();
+    ++i;
+  }
+}
+
+// dispatchCopy's --checksum checks: one source, fetched over HTTP(S) or git.
+Status check_checksum_source(const std::vector<std::string>& sources) {
+  if (sources.size() != 1) return fail("checksum can't be specified for multiple sources");
+  for (std::string_view scheme : {"http://", "https://", "git://", "ssh://", "git@"})
+    if (text::starts_with(sources[0], scheme)) return {};
+  return fail("checksum requires HTTP(S) or Git sources");
+}
+
 }  // namespace
 
 StageExpander::StageExpander(const Containerfile& cf, const BuildPlan& plan,
@@ -198,6 +238,12 @@ Result<Instruction> StageExpander::expand(const Instruction& ins) {
       for (std::string& s : sources)
         TRY(w(s));
       TRY(w(add ? out.as<AddData>().dest : out.as<CopyData>().dest));
+      // --chmod is not expanded (BuildKit reads it as written).
+      if (const std::string& m = add ? out.as<AddData>().chmod : out.as<CopyData>().chmod;
+          !m.empty())
+        if (Status st = check_chmod(m); !st) return on_error(st.error());
+      if (add && !out.as<AddData>().checksum.empty())
+        if (Status st = check_checksum_source(sources); !st) return on_error(st.error());
       ShellExpander raw;  // heredoc bodies: quotes are text, escape is always '\'
       raw.skip_quotes = true;
       for (SourceContent& c : contents) {
