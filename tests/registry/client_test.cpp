@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "registry/client.hpp"
+#include "registry/remote.hpp"
 
 namespace kiln::registry {
 namespace {
@@ -165,6 +166,66 @@ TEST(ClientFake, InsecureRegistryFallsBackToHttp) {
   EXPECT_EQ(*u, "http://reg.example/v2/x");
   EXPECT_EQ(f.t->sent[0].url, "https://reg.example/v2/");
   EXPECT_TRUE(f.slept.empty());
+}
+
+TEST(RemoteFake, SchemaOneManifestIsRefused) {
+  Fixture f;
+  f.t->script = {
+      {200},
+      {200,
+       {{"content-type", "application/vnd.docker.distribution.manifest.v1+prettyjws"}},
+       R"({"schemaVersion":1,"name":"a","tag":"old","fsLayers":[]})"},
+  };
+  Remote remote(f.make(), "team/a");
+  auto m = remote.get_manifest("old");
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().what().find("reg.example/team/a: manifest old: is a Docker schema 1"),
+            std::string::npos)
+      << m.error().what();
+}
+
+TEST(RemoteFake, ChunkedUploadHonoursOciChunkMinLength) {
+  Fixture f;
+  std::string blob(300, 'x');
+  oci::Descriptor d;
+  d.media_type = "application/octet-stream";
+  d.digest = oci::Digest::of_bytes(blob);
+  d.size = 300;
+  auto loc = [](std::string range) {
+    return Headers{{"location", "/v2/team/a/blobs/uploads/u1?state=" + range}, {"range", range}};
+  };
+  f.t->script = {
+      {200},
+      {404},
+      {202, {{"location", "/v2/team/a/blobs/uploads/u1"}, {"oci-chunk-min-length", "120"}}},
+      {202, loc("0-119")},
+      {202, loc("0-239")},
+      {202, loc("0-299")},
+      {201, {{"docker-content-digest", d.digest.str()}}},
+  };
+  Remote remote(f.make(), "team/a");
+  UploadOptions opts;
+  opts.monolithic_max = 100;
+  opts.chunk_size = 50;  // below the registry's minimum: raised to 120
+  auto out = remote.upload_blob(
+      d,
+      [&](int64_t off) -> Result<std::unique_ptr<Reader>> {
+        return std::unique_ptr<Reader>(new StringReader(blob.substr(static_cast<size_t>(off))));
+      },
+      opts);
+  ASSERT_TRUE(out) << out.error().what();
+  EXPECT_EQ(*out, UploadOutcome::uploaded);
+  ASSERT_EQ(f.t->sent.size(), 7u);
+  std::vector<std::string> ranges;
+  for (size_t i = 3; i < 6; ++i) {
+    EXPECT_EQ(f.t->sent[i].method, "PATCH");
+    for (auto& [k, v] : f.t->sent[i].headers)
+      if (k == "Content-Range") ranges.push_back(v);
+  }
+  EXPECT_EQ(ranges, (std::vector<std::string>{"0-119", "120-239", "240-299"}));
+  EXPECT_EQ(f.t->sent[4].url, "https://reg.example/v2/team/a/blobs/uploads/u1?state=0-119");
+  EXPECT_EQ(f.t->sent[6].method, "PUT");
+  EXPECT_NE(f.t->sent[6].url.find("&digest=sha256:"), std::string::npos) << f.t->sent[6].url;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "oci/manifest.hpp"
 #include "registry/transfer.hpp"
 #include "tests/registry/test_util.hpp"
+#include "tests/support/token_server.hpp"
 
 namespace kiln::test {
 namespace {
@@ -59,28 +60,6 @@ TEST(RegistryInterop, WhatSkopeoPushesKilnPullsAndVerifies) {
   for (auto& b : img.blobs)
     EXPECT_TRUE(store->read_blob(b.digest, 8 << 20)) << b.digest.str();
 }
-
-class KilnCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kiln_bin())) {
-      if (peers_required()) FAIL() << "kiln binary missing: " << kiln_bin();
-      GTEST_SKIP() << "kiln binary not built";
-    }
-  }
-  RunResult kiln(std::vector<std::string> args, const std::string& input = "") {
-    return kiln_in(s / "root", std::move(args), input);
-  }
-  RunResult kiln_in(const std::filesystem::path& root, std::vector<std::string> args,
-                    const std::string& input = "") {
-    std::vector<std::string> argv = {kiln_bin(),    "--root",
-                                     root.string(), "--tls-verify=false",
-                                     "--authfile",  (s / "auth.json").string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return run(argv, input);
-  }
-  Scratch s;
-};
 
 TEST_F(KilnCli, PushPullRemoteCommandsCopyAndDelete) {
   KILN_REQUIRE_PEER("docker-registry");
@@ -160,6 +139,33 @@ TEST_F(KilnCli, LoginChecksCredentialsBeforeStoringThem) {
   EXPECT_EQ(r.status, 1);
   r = kiln({"logout", reg.host()});
   EXPECT_EQ(r.status, 1);
+}
+
+TEST_F(KilnCli, LoginAgainstBearerRegistry) {
+  KILN_REQUIRE_PEER("docker-registry");
+  TokenServer ts;
+  ts.add_user("dave", "dave-pw", {{"repository:dave/app", {"pull", "push"}}});
+  RegistryOptions ro;
+  ro.token_realm = ts.realm();
+  RegistryServer reg(ro);
+  auto r = kiln({"login", reg.host(), "-u", "dave", "--password-stdin"}, "not-daves\n");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find(reg.host()), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("401"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("not-daves"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(s / "auth.json"));
+  EXPECT_GE(ts.token_requests(), 1);  // the check reached the token service
+
+  r = kiln({"login", reg.host(), "-u", "dave", "--password-stdin"}, "dave-pw\n");
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto store = oci::Store::open(s / "root");
+  auto img = make_image(*store, "example.com/d:1", {100}, 43);
+  r = kiln({"push", "-q", "--debug", "example.com/d:1", reg.host() + "/dave/app:v1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, img.top.digest.str() + "\n");
+  EXPECT_EQ(r.err.find("dave-pw"), std::string::npos);
+  EXPECT_EQ(r.err.find("eyJ"), std::string::npos) << "a JWT in --debug output";
 }
 
 }  // namespace

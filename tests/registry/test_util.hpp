@@ -39,4 +39,27 @@ MadeImage make_image(oci::Store& store, const std::string& name, std::vector<siz
 // Options for talking to a test registry: fast retries, short stall timeout.
 registry::ClientOptions fast_options(bool tls_verify = false);
 
+// Runs the kiln binary with its own store and authfile, TLS verification off.
+class KilnCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kiln_bin())) {
+      if (peers_required()) FAIL() << "kiln binary missing: " << kiln_bin();
+      GTEST_SKIP() << "kiln binary not built";
+    }
+  }
+  RunResult kiln(std::vector<std::string> args, const std::string& input = "") {
+    return kiln_in(s / "root", std::move(args), input);
+  }
+  RunResult kiln_in(const std::filesystem::path& root, std::vector<std::string> args,
+                    const std::string& input = "") {
+    std::vector<std::string> argv = {kiln_bin(),    "--root",
+                                     root.string(), "--tls-verify=false",
+                                     "--authfile",  (s / "auth.json").string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run(argv, input);
+  }
+  Scratch s;
+};
+
 }  // namespace kiln::test

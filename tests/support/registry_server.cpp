@@ -47,6 +47,8 @@ const TestPki& test_pki() {
     pki.server_key = d / "server.key";
     pki.token_crt = d / "token.crt";
     pki.token_key = d / "token.key";
+    pki.client_crt = d / "client.crt";
+    pki.client_key = d / "client.key";
     std::string q = "cd '" + d.string() + "' && ";
     write_text(d / "ext.cnf",
                "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
@@ -63,6 +65,12 @@ const TestPki& test_pki() {
     must(q +
          "openssl req -x509 -newkey rsa:2048 -nodes -keyout token.key -out token.crt -days 3 "
          "-subj /CN=kiln-test-token-issuer 2>&1");
+    write_text(d / "client.cnf", "extendedKeyUsage=clientAuth\n");
+    must(q +
+         "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+         "-keyout client.key -out client.csr -subj /CN=kiln-test-client 2>&1 && "
+         "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial "
+         "-out client.crt -days 3 -extfile client.cnf 2>&1");
   });
   return pki;
 }
@@ -87,6 +95,7 @@ RegistryServer::RegistryServer(RegistryOptions opts) : opts_(std::move(opts)) {
     const TestPki& pki = test_pki();
     tls = "  tls:\n    certificate: " + pki.server_crt.string() +
           "\n    key: " + pki.server_key.string() + "\n";
+    if (opts_.client_ca) tls += "    clientcas:\n      - " + pki.ca_crt.string() + "\n";
   }
   // A taken port shows up as an early exit; try a few.
   for (int attempt = 0; attempt < 4; ++attempt) {

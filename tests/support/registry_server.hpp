@@ -23,6 +23,7 @@ struct TestPki {
   std::filesystem::path ca_crt, ca_key;          // the test CA
   std::filesystem::path server_crt, server_key;  // for 127.0.0.1 and localhost, signed by the CA
   std::filesystem::path token_crt, token_key;    // RSA, self-signed: the token issuer
+  std::filesystem::path client_crt, client_key;  // clientAuth, signed by the CA
 };
 const TestPki& test_pki();
 
@@ -35,6 +36,8 @@ struct RegistryOptions {
   std::string token_service = "kiln-test-registry";
   std::string token_issuer = "kiln-test-issuer";
   bool allow_delete = true;
+  // With tls: demand a client certificate signed by the test CA (http.tls.clientcas).
+  bool client_ca = false;
 };
 
 class RegistryServer {

@@ -32,6 +32,7 @@ class TokenServer {
                 std::map<std::string, std::set<std::string>> grants);
   // Accepts `token` as an OAuth2 refresh token of `user` (an identitytoken).
   void add_refresh_token(const std::string& token, const std::string& user);
+  int port() const { return port_; }
   std::string realm() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
   void set_expires_in(int seconds) { expires_in_ = seconds; }
 

@@ -1,0 +1,166 @@
+// Proxies from the environment, client certificates, and a token realm over TLS.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <optional>
+
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include "registry/transfer.hpp"
+#include "tests/registry/test_util.hpp"
+#include "tests/support/net_proxy.hpp"
+#include "tests/support/token_server.hpp"
+
+namespace kiln::test {
+namespace {
+
+using registry::remote_for;
+
+// Sets (or unsets, with nullopt) environment variables for one scope.
+class EnvScope {
+ public:
+  void set(const std::string& k, std::optional<std::string> v) {
+    if (const char* old = std::getenv(k.c_str()))
+      saved_.push_back({k, std::string(old)});
+    else
+      saved_.push_back({k, std::nullopt});
+    if (v)
+      ::setenv(k.c_str(), v->c_str(), 1);
+    else
+      ::unsetenv(k.c_str());
+  }
+  ~EnvScope() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it)
+      if (it->second)
+        ::setenv(it->first.c_str(), it->second->c_str(), 1);
+      else
+        ::unsetenv(it->first.c_str());
+  }
+
+ private:
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved_;
+};
+
+void clear_proxies(EnvScope& env) {
+  for (const char* k : {"http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy",
+                        "ALL_PROXY", "no_proxy", "NO_PROXY"})
+    env.set(k, std::nullopt);
+}
+
+struct Image {
+  Scratch s;
+  oci::Store store = *oci::Store::open(s / "store");
+  MadeImage img = make_image(store, "example.com/n:1", {3000, 40000}, 5);
+};
+
+TEST(RegistryProxy, HttpProxyIsUsedAndNoProxyBypassesIt) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  ForwardProxy proxy;
+  Image p;
+  EnvScope env;
+  clear_proxies(env);
+  env.set("HTTP_PROXY", proxy.url());
+  auto remote = remote_for(reg.host(), "proxy/app", fast_options());
+  auto pushed = registry::push_image(p.store, p.img.top, remote, "v1", {});
+  ASSERT_TRUE(pushed) << pushed.error().what();
+  auto seen = proxy.requests();
+  ASSERT_FALSE(seen.empty());
+  for (auto& r : seen)
+    EXPECT_NE(r.find(" http://" + reg.host() + "/v2/"), std::string::npos) << r;
+
+  env.set("no_proxy", "localhost,127.0.0.1");
+  auto direct = remote_for(reg.host(), "proxy/app", fast_options());
+  auto m = direct.get_manifest("v1");
+  ASSERT_TRUE(m) << m.error().what();
+  EXPECT_EQ(proxy.requests().size(), seen.size());
+}
+
+TEST(RegistryProxy, HttpsProxyTunnelsWithConnect) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg({.tls = true});
+  ForwardProxy proxy;
+  Scratch certs;
+  std::filesystem::copy_file(test_pki().ca_crt, certs / "ca.crt");
+  Image p;
+  EnvScope env;
+  clear_proxies(env);
+  env.set("https_proxy", proxy.url());
+  auto o = fast_options(/*tls_verify=*/true);
+  o.cert_dir = certs.path().string();
+  auto remote = remote_for(reg.host(), "proxy/tls", o);
+  auto pushed = registry::push_image(p.store, p.img.top, remote, "v1", {});
+  ASSERT_TRUE(pushed) << pushed.error().what();
+  auto seen = proxy.requests();
+  ASSERT_FALSE(seen.empty());
+  for (auto& r : seen)
+    EXPECT_EQ(r, "CONNECT " + reg.host());
+}
+
+TEST(RegistryTls, ClientCertificateFromCertDirAndCertsD) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg({.tls = true, .client_ca = true});
+  const TestPki& pki = test_pki();
+  Image p;
+
+  Scratch ca_only;
+  std::filesystem::copy_file(pki.ca_crt, ca_only / "ca.crt");
+  auto o = fast_options(true);
+  o.cert_dir = ca_only.path().string();
+  auto refused = remote_for(reg.host(), "mtls/app", o).get_manifest("v1");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().what().find(reg.host()), std::string::npos) << refused.error().what();
+
+  // --cert-dir: the CA, and client.cert with the client.key of the same name.
+  Scratch dir;
+  std::filesystem::copy_file(pki.ca_crt, dir / "ca.crt");
+  std::filesystem::copy_file(pki.client_crt, dir / "client.cert");
+  std::filesystem::copy_file(pki.client_key, dir / "client.key");
+  o.cert_dir = dir.path().string();
+  auto with_cert = remote_for(reg.host(), "mtls/app", o);
+  auto pushed = registry::push_image(p.store, p.img.top, with_cert, "v1", {});
+  ASSERT_TRUE(pushed) << pushed.error().what();
+
+  // certs.d/HOST:PORT/ holds the same material.
+  Scratch tree;
+  std::filesystem::create_directories(tree / reg.host());
+  for (auto f : {"ca.crt", "client.cert", "client.key"})
+    std::filesystem::copy_file(dir / f, tree / reg.host() / f);
+  auto o2 = fast_options(true);
+  o2.certs_d_roots = {tree.path()};
+  auto from_tree = remote_for(reg.host(), "mtls/app", o2);
+  Scratch s2;
+  auto st2 = oci::Store::open(s2 / "st");
+  auto pulled = registry::pull_image(from_tree, "v1", *st2, {});
+  ASSERT_TRUE(pulled) << pulled.error().what();
+  EXPECT_EQ(pulled->target.digest, p.img.top.digest);
+}
+
+TEST(RegistryBearer, RealmServedOverTls) {
+  KILN_REQUIRE_PEER("docker-registry");
+  TokenServer ts;
+  ts.add_user("alice", "alice-pw", {{"repository:team/app", {"pull", "push"}}});
+  TlsFront front(ts.port());
+  RegistryOptions ro;
+  ro.tls = true;
+  ro.token_realm = "https://127.0.0.1:" + std::to_string(front.port()) + "/token";
+  RegistryServer reg(ro);
+  Scratch conf;
+  ASSERT_TRUE(
+      registry::store_credentials(conf / "auth.json", reg.host(), {"alice", "alice-pw", ""}));
+  std::filesystem::copy_file(test_pki().ca_crt, conf / "ca.crt");
+  auto o = fast_options(/*tls_verify=*/true);
+  o.cert_dir = conf.path().string();
+  registry::KeychainPaths kp;
+  kp.authfile = (conf / "auth.json").string();
+  o.keychain = std::make_shared<registry::FileKeychain>(kp);
+  Image p;
+  auto remote = remote_for(reg.host(), "team/app", o);
+  auto pushed = registry::push_image(p.store, p.img.top, remote, "v1", {});
+  ASSERT_TRUE(pushed) << pushed.error().what();
+  EXPECT_GE(front.connections(), 1);
+  EXPECT_EQ(ts.scope_log(), std::vector<std::string>{"repository:team/app:pull,push"});
+}
+
+}  // namespace
+}  // namespace kiln::test
