@@ -1,6 +1,6 @@
 // kiln copy SRC DST: registry ↔ registry (streamed, never through the store),
 // registry ↔ oci:DIR[:TAG] (an OCI image layout directory), and registry ↔
-// oci-archive:FILE / docker-archive:FILE (through a temporary store).
+// oci-archive:FILE / docker-archive:FILE.
 #include <iostream>
 
 #include "base/files.hpp"
@@ -86,18 +86,32 @@ Result<registry::TransferResult> copy(const Endpoint& from, const Endpoint& to,
                  : registry::remote_for(to.ref.registry, to.ref.repository, opts);
     return registry::copy_image(s, from.ref.identifier(), d, to.ref.tag, t);
   }
-  if (from.kind == Kind::archive || to.kind == Kind::archive) {
-    // Archives are files: they go through a throwaway store in $TMPDIR.
+  if (to.kind == Kind::archive) {
+    // Straight from the registry into the archive: manifest and config in
+    // memory, layers streamed (docker-archive: one temporary file per layer,
+    // next to the archive, as a tar header needs the uncompressed size first).
+    auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
+    TRY_ASSIGN(auto img,
+               registry::fetch_remote_image(s, from.ref.identifier(), t.platforms.platform));
+    img.name = from.ref.str();
+    img.top = img.manifest.descriptor();
+    layers::BlobOpen open = [&s](const oci::Descriptor& d) {
+      return registry::open_verified_blob(s, d);
+    };
+    auto dir = to.file == "-" ? std::filesystem::temp_directory_path()
+                              : std::filesystem::absolute(to.file).parent_path();
+    TRY(layers::save_archive_from(open, {img}, to.format, to.file, dir));
+    registry::TransferResult res;
+    res.target = img.top;
+    return res;
+  }
+  if (from.kind == Kind::archive) {
+    // An archive is read front to back with its entries in any order (the
+    // index or manifest.json may come last), and docker-archive layers are
+    // uncompressed tars that must be compressed and hashed before a registry
+    // takes them: so it is unpacked into a throwaway store, then pushed.
     TRY_ASSIGN(auto tmp, TempDir::create(std::filesystem::temp_directory_path(), "kiln-copy-"));
     TRY_ASSIGN(auto scratch, oci::Store::open(tmp.path() / "store"));
-    if (src_remote) {
-      auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
-      t.platforms.all = false;  // an archive holds one manifest per image
-      TRY_ASSIGN(auto res, registry::pull_image(s, from.ref.identifier(), scratch, t));
-      TRY_ASSIGN(auto img, scratch.load_descriptor(res.target, from.ref.str()));
-      TRY(layers::save_archive(scratch, {img}, to.format, to.file));
-      return res;
-    }
     TRY_ASSIGN(auto loaded, layers::load_archive(scratch, from.file));
     if (loaded.size() != 1)
       return fail("copy: ", from.file, " holds ", loaded.size(), " images; copy needs exactly one");
@@ -128,6 +142,24 @@ Result<registry::TransferResult> copy(const Endpoint& from, const Endpoint& to,
   return registry::push_image(layout, top, d, to.ref.tag, t);
 }
 
+// The store code keeps its lock and temporaries under DIR/kiln/; an oci:DIR
+// is a plain OCI layout for other tools, so what this copy created there goes.
+class LayoutStateCleanup {
+ public:
+  explicit LayoutStateCleanup(const Endpoint& e) {
+    std::error_code ec;
+    if (e.kind == Kind::dir && !std::filesystem::exists(std::filesystem::path(e.dir) / "kiln", ec))
+      path_ = std::filesystem::path(e.dir) / "kiln";
+  }
+  ~LayoutStateCleanup() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace
 
 KILN_COMMAND(copy) {
@@ -148,6 +180,7 @@ KILN_COMMAND(copy) {
         }
         if (!quiet) t.progress = [](const std::string& line) { std::cerr << line << '\n'; };
         auto opts = registry::ClientOptions::from_flags(g.tls_verify, g.cert_dir, g.authfile);
+        LayoutStateCleanup clean_from(from), clean_to(to);
         TRY_ASSIGN(auto res, copy(from, to, t, opts));
         cli::print_line(res.target.digest.str());
         return {};

@@ -103,12 +103,13 @@ class TarOut {
 };
 
 // Decompresses a layer blob into a temporary file (a tar header needs the size
-// first), checking it against the config's diff-id on the way.
-Result<AtomicFile> uncompressed_layer(const oci::Store& store, const Descriptor& layer,
-                                      const oci::DiffId& diff_id) {
-  TRY_ASSIGN(auto blob, store.open_blob(layer.digest, layer.size));
+// first, and only the compressed size is known), checking it against the
+// config's diff-id on the way.
+Result<AtomicFile> uncompressed_layer(const BlobOpen& open, const fs::path& tmp_dir,
+                                      const Descriptor& layer, const oci::DiffId& diff_id) {
+  TRY_ASSIGN(auto blob, open(layer));
   auto plain = make_decompressor(*blob, "layer " + layer.digest.str());
-  TRY_ASSIGN(auto tmp, AtomicFile::create_in(store.tmp_dir()));
+  TRY_ASSIGN(auto tmp, AtomicFile::create_in(tmp_dir));
   HashingWriter hw(tmp);
   TRY(copy_stream(*plain, hw));
   if ("sha256:" + hw.hex_final() != diff_id.str())
@@ -116,8 +117,8 @@ Result<AtomicFile> uncompressed_layer(const oci::Store& store, const Descriptor&
   return tmp;
 }
 
-Status save_docker(const oci::Store& store, const std::vector<oci::LocalImage>& images,
-                   TarOut& tar) {
+Status save_docker(const BlobOpen& open, const fs::path& tmp_dir,
+                   const std::vector<oci::LocalImage>& images, TarOut& tar) {
   nlohmann::json manifest = nlohmann::json::array();
   std::set<std::string> written;
   for (auto& img : images) {
@@ -133,7 +134,7 @@ Status save_docker(const oci::Store& store, const std::vector<oci::LocalImage>& 
       std::string name = std::string(diff_ids[i].digest().hex()) + ".tar";
       layer_names.push_back(name);
       if (!written.insert(name).second) continue;
-      TRY_ASSIGN(auto tmp, uncompressed_layer(store, layers[i], diff_ids[i]));
+      TRY_ASSIGN(auto tmp, uncompressed_layer(open, tmp_dir, layers[i], diff_ids[i]));
       TRY_ASSIGN(Fd fd, open_file(tmp.temp_path(), O_RDONLY));
       int64_t size = ::lseek(fd.get(), 0, SEEK_END);
       ::lseek(fd.get(), 0, SEEK_SET);
@@ -148,7 +149,8 @@ Status save_docker(const oci::Store& store, const std::vector<oci::LocalImage>& 
   return tar.add_bytes("manifest.json", manifest.dump());
 }
 
-Status save_oci(const oci::Store& store, const std::vector<oci::LocalImage>& images, TarOut& tar) {
+// oci-layout and index.json naming each image's top; returns the tops.
+Result<std::vector<Descriptor>> add_index(const std::vector<oci::LocalImage>& images, TarOut& tar) {
   TRY(tar.add_bytes("oci-layout", R"({"imageLayoutVersion":"1.0.0"})"));
   std::vector<Descriptor> roots;
   for (auto& img : images) {
@@ -163,6 +165,11 @@ Status save_oci(const oci::Store& store, const std::vector<oci::LocalImage>& ima
   for (auto& d : roots)
     index["manifests"].push_back(d.to_json());
   TRY(tar.add_bytes("index.json", index.dump()));
+  return roots;
+}
+
+Status save_oci(const oci::Store& store, const std::vector<oci::LocalImage>& images, TarOut& tar) {
+  TRY_ASSIGN(auto roots, add_index(images, tar));
   std::vector<std::string> problems;
   auto reach = oci::walk(store, roots, &problems);
   if (!problems.empty()) return fail(problems.front());
@@ -177,6 +184,49 @@ Status save_oci(const oci::Store& store, const std::vector<oci::LocalImage>& ima
   return {};
 }
 
+// Single-manifest images whose manifest and config are at hand; only layers
+// are opened.
+Status save_oci_streamed(const BlobOpen& open, const std::vector<oci::LocalImage>& images,
+                         TarOut& tar) {
+  TRY(add_index(images, tar));
+  std::set<std::string> written;
+  auto once = [&](const Descriptor& d) {
+    return written.insert(std::string(d.digest.hex())).second;
+  };
+  for (auto& img : images) {
+    auto md = img.manifest.descriptor();
+    if (once(md))
+      TRY(tar.add_bytes("blobs/sha256/" + std::string(md.digest.hex()), img.manifest.bytes()));
+    auto cd = img.manifest.config();
+    if (once(cd))
+      TRY(tar.add_bytes("blobs/sha256/" + std::string(cd.digest.hex()), img.config.bytes()));
+    for (auto& l : img.manifest.layers()) {
+      if (oci::media::is_foreign_layer(l.media_type) || !once(l)) continue;
+      TRY_ASSIGN(auto blob, open(l));
+      TRY(tar.add("blobs/sha256/" + std::string(l.digest.hex()), l.size, *blob));
+    }
+  }
+  return {};
+}
+
+// Writes to `out` ("-": stdout) atomically.
+template <class Fill>
+Status write_archive(const fs::path& out, Fill fill) {
+  std::optional<AtomicFile> file;
+  FdWriter stdout_writer(1);
+  Writer* sink = &stdout_writer;
+  if (out != "-") {
+    TRY_ASSIGN(auto f, AtomicFile::create(out));
+    file.emplace(std::move(f));
+    sink = &*file;
+  }
+  TRY_ASSIGN(auto tar, TarOut::open(*sink));
+  TRY(fill(tar));
+  TRY(tar.close());
+  if (file) TRY(file->commit());
+  return {};
+}
+
 }  // namespace
 
 Result<ArchiveFormat> parse_archive_format(std::string_view s) {
@@ -187,22 +237,19 @@ Result<ArchiveFormat> parse_archive_format(std::string_view s) {
 
 Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>& images,
                     ArchiveFormat format, const fs::path& out) {
-  std::optional<AtomicFile> file;
-  FdWriter stdout_writer(1);
-  Writer* sink = &stdout_writer;
-  if (out != "-") {
-    TRY_ASSIGN(auto f, AtomicFile::create(out));
-    file.emplace(std::move(f));
-    sink = &*file;
-  }
-  TRY_ASSIGN(auto tar, TarOut::open(*sink));
-  if (format == ArchiveFormat::docker)
-    TRY(save_docker(store, images, tar));
-  else
-    TRY(save_oci(store, images, tar));
-  TRY(tar.close());
-  if (file) TRY(file->commit());
-  return {};
+  return write_archive(out, [&](TarOut& tar) -> Status {
+    if (format == ArchiveFormat::oci) return save_oci(store, images, tar);
+    BlobOpen open = [&store](const Descriptor& d) { return store.open_blob(d.digest, d.size); };
+    return save_docker(open, store.tmp_dir(), images, tar);
+  });
+}
+
+Status save_archive_from(const BlobOpen& open, const std::vector<oci::LocalImage>& images,
+                         ArchiveFormat format, const fs::path& out, const fs::path& tmp_dir) {
+  return write_archive(out, [&](TarOut& tar) -> Status {
+    if (format == ArchiveFormat::oci) return save_oci_streamed(open, images, tar);
+    return save_docker(open, tmp_dir, images, tar);
+  });
 }
 
 }  // namespace kiln::layers

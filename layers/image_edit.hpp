@@ -1,6 +1,7 @@
 // Committing new layers as an image: the config gains the diff-ids and one
 // history entry per layer, and a new OCI manifest points at it all. Used by
-// `kiln import` (no base) and `kiln append` (a local base image).
+// `kiln import` (no base) and `kiln append` (a local or, for the config,
+// a registry base image).
 #pragma once
 
 #include <optional>
@@ -18,6 +19,11 @@ struct NewLayer {
   WrittenLayer layer;
   std::string created_by;  // the history line ("kiln import rootfs.tar")
 };
+
+// `base` (or, without one, a new config for the host platform) with the
+// layers' diff-ids and one history entry each; `created` set.
+Result<oci::ImageConfig> layered_config(const oci::ImageConfig* base,
+                                        const std::vector<NewLayer>& layers, int64_t created);
 
 // Stores config and manifest blobs (the layers are already stored) and
 // returns the manifest; naming it is the caller's business. Without a base the

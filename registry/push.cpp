@@ -14,21 +14,6 @@ namespace kiln::registry {
 
 namespace {
 
-// A store blob from `offset`: verified through the store when read whole, a
-// plain file read when resuming (the registry checks the digest at the end).
-BlobOpener store_opener(const oci::Store& store, const oci::Descriptor& d) {
-  return [&store, d](int64_t offset) -> Result<std::unique_ptr<Reader>> {
-    if (offset == 0) return store.open_blob(d.digest, d.size);
-    int fd = ::open(store.blob_path(d.digest).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail_errno(errno, "open blob " + d.digest.str());
-    if (::lseek(fd, offset, SEEK_SET) != offset) {
-      ::close(fd);
-      return fail_errno(errno, "seek in blob " + d.digest.str());
-    }
-    return std::unique_ptr<Reader>(new FdReader(Fd(fd)));
-  };
-}
-
 struct LocalPlan {
   std::vector<std::pair<oci::Descriptor, std::string>> manifests;  // descriptor, bytes
   std::vector<oci::Descriptor> blobs;
@@ -51,6 +36,27 @@ Status plan_manifest(const oci::Store& store, const oci::Descriptor& d, LocalPla
 }
 
 }  // namespace
+
+// A store blob from `offset`: verified through the store when read whole, a
+// plain file read when resuming (the registry checks the digest at the end).
+BlobOpener store_blob_opener(const oci::Store& store, const oci::Descriptor& d) {
+  return [&store, d](int64_t offset) -> Result<std::unique_ptr<Reader>> {
+    if (offset == 0) return store.open_blob(d.digest, d.size);
+    int fd = ::open(store.blob_path(d.digest).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail_errno(errno, "open blob " + d.digest.str());
+    if (::lseek(fd, offset, SEEK_SET) != offset) {
+      ::close(fd);
+      return fail_errno(errno, "seek in blob " + d.digest.str());
+    }
+    return std::unique_ptr<Reader>(new FdReader(Fd(fd)));
+  };
+}
+
+BlobOpener bytes_opener(std::string bytes) {
+  return [bytes = std::move(bytes)](int64_t offset) -> Result<std::unique_ptr<Reader>> {
+    return std::unique_ptr<Reader>(new StringReader(bytes.substr(static_cast<size_t>(offset))));
+  };
+}
 
 Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor& top, Remote& dest,
                                   const std::string& tag, const TransferOptions& opts) {
@@ -83,7 +89,7 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
     const oci::Descriptor& d = plan.blobs[i];
     UploadOptions up = opts.upload;
     if (auto from = sources.find(d.digest, registry, dest.repository())) up.mount_from = *from;
-    TRY_ASSIGN(UploadOutcome out, dest.upload_blob(d, store_opener(store, d), up));
+    TRY_ASSIGN(UploadOutcome out, dest.upload_blob(d, store_blob_opener(store, d), up));
     std::lock_guard lock(mu);
     if (out == UploadOutcome::uploaded) {
       ++res.blobs_moved;

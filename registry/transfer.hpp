@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "oci/manifest.hpp"
 #include "oci/platform.hpp"
 #include "oci/store.hpp"
 #include "registry/remote.hpp"
@@ -61,6 +62,28 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
 // repository of the same registry are mounted.
 Result<TransferResult> copy_image(Remote& src, const std::string& src_reference, Remote& dst,
                                   const std::string& dst_tag, const TransferOptions& opts);
+
+// A blob a derived image brings along: a new layer in the store, a config in memory.
+struct NewBlob {
+  oci::Descriptor descriptor;
+  BlobOpener open;
+};
+
+// Writes `manifest` to `dst` under `tag` ("" by digest) for kiln mutate and
+// kiln append on a registry image. Blobs listed in `added` are uploaded from
+// there; every other blob belongs to the base image in `src` and never passes
+// through here when avoidable: skipped after a HEAD when `dst` has it (same
+// repository), mounted within one registry, else streamed registry to registry.
+Result<TransferResult> push_derived(Remote& src, Remote& dst, const std::string& tag,
+                                    const oci::Manifest& manifest,
+                                    const std::vector<NewBlob>& added, const TransferOptions& opts);
+
+// A blob's bytes from `src`, failing at EOF unless size and digest match.
+Result<std::unique_ptr<Reader>> open_verified_blob(Remote& src, const oci::Descriptor& d);
+
+// Openers for NewBlob: a store blob (resumable), bytes in memory.
+BlobOpener store_blob_opener(const oci::Store& store, const oci::Descriptor& d);
+BlobOpener bytes_opener(std::string bytes);
 
 // A remote image's manifest and config for one platform, without its layers:
 // what `kiln inspect REF` shows. `name` is the reference, `top` what it names.
