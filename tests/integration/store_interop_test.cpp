@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/registry_server.hpp"
 #include "tests/support/tmp.hpp"
 
 namespace fs = std::filesystem;
@@ -222,6 +223,39 @@ TEST_F(StoreInterop, RefPrintsTheNormalizedParts) {
   EXPECT_EQ(bad.status, 1);
   auto usage = run({kiln::test::kiln_bin(), "ref"});
   EXPECT_EQ(usage.status, 2);
+}
+
+// inspect of an image the store lacks asks its registry for the manifest and
+// config only: the same answer as the local inspect, and no blob lands here.
+TEST_F(StoreInterop, InspectsARegistryImageWithoutPullingIt) {
+  require("docker-registry");
+  kiln::test::RegistryServer reg;
+  import_busybox("localhost/busybox:1");
+  std::string ref = reg.host() + "/kiln/busybox:1";
+  auto pushed = kiln({"--tls-verify=false", "push", "-q", "localhost/busybox:1", ref});
+  ASSERT_EQ(pushed.status, 0) << pushed.err;
+  auto local = kiln({"inspect", "--format", "json", "localhost/busybox:1"});
+  ASSERT_EQ(local.status, 0) << local.err;
+  auto want = nlohmann::json::parse(local.out);
+
+  root_ = dir_ / "empty-store";
+  for (std::string name : {ref, "docker://" + ref}) {
+    auto r = kiln({"--tls-verify=false", "inspect", "--format", "json", name});
+    ASSERT_EQ(r.status, 0) << name << ": " << r.err;
+    auto got = nlohmann::json::parse(r.out);
+    EXPECT_EQ(got["Digest"], want["Digest"]) << name;
+    EXPECT_EQ(got["Layers"], want["Layers"]) << name;
+    EXPECT_EQ(got["ConfigDigest"], want["ConfigDigest"]) << name;
+  }
+  if (fs::exists(root_ / "blobs/sha256")) {
+    EXPECT_TRUE(fs::is_empty(root_ / "blobs/sha256")) << "inspect fetched blobs into the store";
+  }
+  // Not in the store and not on the registry: one line saying both.
+  auto missing = kiln({"--tls-verify=false", "inspect", reg.host() + "/kiln/none:1"});
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+  EXPECT_NE(missing.err.find(reg.host()), std::string::npos) << missing.err;
+  EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
 }
 
 }  // namespace
