@@ -16,6 +16,7 @@ Result<EditBase> open_edit_base(const Globals& g, oci::Store& store, const std::
   bool remote = text.starts_with("docker://");
   if (remote) text.remove_prefix(9);
   EditBase base;
+  std::optional<Error> store_miss;
   if (!remote) {
     auto local = store.load_image(text);
     if (local) {
@@ -24,6 +25,7 @@ Result<EditBase> open_edit_base(const Globals& g, oci::Store& store, const std::
     }
     if (local.error().message.find("not found in") == std::string::npos)
       return tl::unexpected(local.error());
+    store_miss = local.error();
   }
   TRY_ASSIGN(auto ref, oci::Reference::parse(text));
   std::optional<oci::Platform> want;
@@ -31,7 +33,13 @@ Result<EditBase> open_edit_base(const Globals& g, oci::Store& store, const std::
     TRY_ASSIGN(want, oci::Platform::parse(platform));
   }
   base.from = registry::remote_for(ref.registry, ref.repository, client_options(g));
-  TRY_ASSIGN(base.image, registry::fetch_remote_image(*base.from, ref.identifier(), want));
+  auto fetched = registry::fetch_remote_image(*base.from, ref.identifier(), want);
+  if (!fetched) {
+    // Say both, as kiln inspect does: the user may have meant either image.
+    if (store_miss) return fail(store_miss->what(), "; on its registry: ", fetched.error().what());
+    return tl::unexpected(fetched.error());
+  }
+  base.image = std::move(*fetched);
   return base;
 }
 

@@ -128,10 +128,23 @@ std::set<std::string> insecure_registries(const fs::path& conf) {
 }
 
 std::set<std::string> default_insecure_registries() {
-  auto s = insecure_registries("/etc/containers/registries.conf");
+  // As containers-registries.conf(5) has it: $CONTAINERS_REGISTRIES_CONF alone
+  // when set; else the user's file in place of /etc's, with the drop-in
+  // directories of both.
+  if (const char* env = std::getenv("CONTAINERS_REGISTRIES_CONF"); env && *env)
+    return insecure_registries(env);
   std::error_code ec;
-  for (auto& e : fs::directory_iterator("/etc/containers/registries.conf.d", ec))
-    if (e.path().extension() == ".conf") s.merge(insecure_registries(e.path()));
+  fs::path conf = "/etc/containers/registries.conf";
+  std::vector<fs::path> dropins = {"/etc/containers/registries.conf.d"};
+  if (const char* home = std::getenv("HOME"); home && *home) {
+    fs::path user = fs::path(home) / ".config/containers";
+    if (fs::exists(user / "registries.conf", ec)) conf = user / "registries.conf";
+    dropins.push_back(user / "registries.conf.d");
+  }
+  auto s = insecure_registries(conf);
+  for (auto& dir : dropins)
+    for (auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().extension() == ".conf") s.merge(insecure_registries(e.path()));
   return s;
 }
 

@@ -24,6 +24,8 @@ TlsSettings load_tls_settings(const std::string& host_port, const std::string& c
 // `insecure = true`, and v1 `[registries.insecure] registries = [...]`).
 // A missing or unreadable file gives an empty set.
 std::set<std::string> insecure_registries(const std::filesystem::path& conf);
+// $CONTAINERS_REGISTRIES_CONF, else ~/.config/containers/registries.conf or
+// /etc/containers/registries.conf, plus the registries.conf.d drop-ins.
 std::set<std::string> default_insecure_registries();
 
 }  // namespace kiln::registry

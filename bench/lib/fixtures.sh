@@ -80,7 +80,7 @@ seed_kiln_store() {
   fresh_dir "$store"
   for ref in "$@"; do
     if kiln_has pull; then
-      "$KILN" --root "$store" $KFLAGS pull "$ref" >/dev/null || return 1
+      "$KILN" --root "$store" $KFLAGS pull -q "$ref" >/dev/null || return 1
     else
       skopeo copy -q $SFLAGS "docker://$ref" "oci:$store:$ref" >/dev/null || return 1
     fi

@@ -168,5 +168,23 @@ TEST_F(KilnCli, LoginAgainstBearerRegistry) {
   EXPECT_EQ(r.err.find("eyJ"), std::string::npos) << "a JWT in --debug output";
 }
 
+TEST_F(KilnCli, InsecureRegistryFromRegistriesConf) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;  // plain HTTP
+  auto store = oci::Store::open(s / "root");
+  make_image(*store, "example.com/ins:1", {100}, 44);
+  auto push = [&](const std::string& env) {
+    return sh(env + " '" + kiln_bin() + "' --root '" + (s / "root").string() +
+              "' push -q example.com/ins:1 " + reg.host() + "/ins/app:v1");
+  };
+  // Verification on: https is demanded and plain HTTP refused.
+  auto r = push("CONTAINERS_REGISTRIES_CONF=/nonexistent");
+  EXPECT_EQ(r.status, 1) << r.out;
+  write_text(s / "registries.conf",
+             "[[registry]]\nlocation = \"" + reg.host() + "\"\ninsecure = true\n");
+  r = push("CONTAINERS_REGISTRIES_CONF='" + (s / "registries.conf").string() + "'");
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
 }  // namespace
 }  // namespace kiln::test
