@@ -28,4 +28,29 @@ std::pair<std::string_view, std::string_view> split_parent(std::string_view path
   return {path.substr(0, slash), path.substr(slash + 1)};
 }
 
+namespace {
+
+int name_rank(std::string_view n) {
+  return n == kOpaqueMarker ? 0 : n.starts_with(kWhiteoutPrefix) ? 1 : 2;
+}
+
+}  // namespace
+
+int compare_layer_names(std::string_view a, std::string_view b) {
+  int ra = name_rank(a), rb = name_rank(b);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  return a.compare(b);
+}
+
+bool layer_path_less(std::string_view a, std::string_view b) {
+  for (;;) {
+    if (a.empty() || b.empty()) return a.empty() && !b.empty();
+    size_t i = a.find('/'), j = b.find('/');
+    int c = compare_layer_names(a.substr(0, i), b.substr(0, j));
+    if (c != 0) return c < 0;
+    a = i == std::string_view::npos ? std::string_view() : a.substr(i + 1);
+    b = j == std::string_view::npos ? std::string_view() : b.substr(j + 1);
+  }
+}
+
 }  // namespace kiln::layers

@@ -41,4 +41,15 @@ std::pair<std::string_view, std::string_view> split_parent(std::string_view path
 inline constexpr std::string_view kWhiteoutPrefix = ".wh.";
 inline constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
 
+// The one order of entries in every layer kiln writes: depth first, each
+// directory right before its contents, siblings compared by name with the
+// opaque marker first, then ".wh." whiteouts, then the rest, each group
+// bytewise. Whiteouts lead because they act on the layers below only (the
+// image-spec asks for them before their siblings): an applier that meets them
+// first never has to tell this layer's entries from older ones.
+int compare_layer_names(std::string_view a, std::string_view b);
+// Whole clean paths, component by component with compare_layer_names (so
+// "a" < "a/z" < "a-b", a parent before everything under it).
+bool layer_path_less(std::string_view a, std::string_view b);
+
 }  // namespace kiln::layers

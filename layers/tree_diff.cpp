@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "layers/tree_emitter.hpp"
@@ -75,20 +76,41 @@ class Walker {
   Status walk(int ld, int ud, const std::string& prefix) {
     TRY_ASSIGN(auto lnames, list_dir(ld));
     TRY_ASSIGN(auto unames, list_dir(ud));
+    // Merged in layer order, a removed name keyed by its whiteout's name: the
+    // visitor then meets everything in the order the layer lists it.
+    struct Item {
+      std::string key;
+      const std::string* name;
+      int side;  // -1 lower only, 1 upper only, 0 both
+    };
+    std::vector<Item> items;
     size_t i = 0, j = 0;
     while (i < lnames.size() || j < unames.size()) {
-      int order = i == lnames.size() ? 1 : j == unames.size() ? -1 : lnames[i].compare(unames[j]);
+      int order = i == lnames.size()   ? 1
+                  : j == unames.size() ? -1
+                                       : compare_layer_names(lnames[i], unames[j]);
       if (order < 0) {
-        TRY(v_.removed(child_path(prefix, lnames[i++])));
+        items.push_back({std::string(kWhiteoutPrefix) + lnames[i], &lnames[i], -1});
+        ++i;
+      } else {
+        items.push_back({{}, &unames[j], order > 0 ? 1 : 0});
+        if (order == 0) ++i;
+        ++j;
+      }
+    }
+    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+      return compare_layer_names(a.side < 0 ? a.key : *a.name, b.side < 0 ? b.key : *b.name) < 0;
+    });
+    for (auto& it : items) {
+      const std::string& n = *it.name;
+      if (it.side < 0) {
+        TRY(v_.removed(child_path(prefix, n)));
         continue;
       }
-      if (order > 0) {
-        const std::string& n = unames[j++];
+      if (it.side > 0) {
         TRY(v_.added(ud, n, child_path(prefix, n)));
         continue;
       }
-      const std::string& n = unames[j];
-      ++i, ++j;
       std::string path = child_path(prefix, n);
       struct stat ls, us;
       if (::fstatat(ld, n.c_str(), &ls, AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -144,6 +166,10 @@ Result<std::vector<TreeChange>> diff_trees(const std::filesystem::path& a,
                                            const std::filesystem::path& b) {
   Collector c;
   TRY(walk_diff(a, b, c, kDiffMtime));
+  // Listed by path (the walk puts removals first in each directory).
+  std::stable_sort(c.out.begin(), c.out.end(), [](const TreeChange& x, const TreeChange& y) {
+    return layer_path_less(x.path, y.path);
+  });
   return std::move(c.out);
 }
 

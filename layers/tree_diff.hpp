@@ -23,7 +23,8 @@ enum DiffBits : unsigned {
 
 std::vector<std::string> diff_bit_names(unsigned bits);
 
-// Callbacks in walk order (parents before children, names sorted).
+// Callbacks in layer order (parents before children, siblings by
+// compare_layer_names, a removal where its ".wh." whiteout would sort).
 class DiffVisitor {
  public:
   virtual ~DiffVisitor() = default;

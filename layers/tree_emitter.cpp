@@ -21,11 +21,6 @@ bool is_overlay_xattr(std::string_view n) {
   return n.starts_with("trusted.overlay.") || n.starts_with("user.overlay.");
 }
 
-bool has_xattr(const TarEntry& e, std::string_view name, std::string_view value) {
-  return std::any_of(e.xattrs.begin(), e.xattrs.end(),
-                     [&](auto& kv) { return kv.first == name && kv.second == value; });
-}
-
 }  // namespace
 
 void TreeEmitter::clamp(TarEntry& e) const {
@@ -64,12 +59,8 @@ Status TreeEmitter::add(int dirfd, const std::string& name, const std::string& p
 
   bool opaque = false;
   if (mode_ == WalkMode::overlay) {
-    bool whiteout = (e.type == EntryType::chr && e.dev_major == 0 && e.dev_minor == 0) ||
-                    has_xattr(e, "trusted.overlay.whiteout", "y") ||
-                    has_xattr(e, "user.overlay.whiteout", "y");
-    if (whiteout) return add_whiteout(path);
-    opaque = e.type == EntryType::dir && (has_xattr(e, "trusted.overlay.opaque", "y") ||
-                                          has_xattr(e, "user.overlay.opaque", "y"));
+    if (is_overlay_whiteout(dirfd, name, st)) return add_whiteout(path);
+    opaque = e.type == EntryType::dir && is_overlay_opaque(fd.get());
     std::erase_if(e.xattrs, [](auto& kv) { return is_overlay_xattr(kv.first); });
   }
 
@@ -98,8 +89,24 @@ Status TreeEmitter::add(int dirfd, const std::string& name, const std::string& p
 Status TreeEmitter::add_children(int dirfd, const std::string& prefix) {
   if (++depth_ > kMaxDepth) return fail(prefix, ": directories nested deeper than ", kMaxDepth);
   TRY_ASSIGN(auto names, list_dir(dirfd));
-  for (auto& n : names)
-    TRY(add(dirfd, n, child_path(prefix, n)));
+  if (mode_ == WalkMode::overlay) {
+    // A whiteout is written as ".wh.NAME" and sorts as that, not as NAME.
+    std::vector<std::pair<std::string, std::string>> keyed;  // (layer name, dir name)
+    keyed.reserve(names.size());
+    for (auto& n : names) {
+      struct stat st;
+      bool wh = ::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                is_overlay_whiteout(dirfd, n, st);
+      keyed.emplace_back(wh ? std::string(kWhiteoutPrefix) + n : n, std::move(n));
+    }
+    std::sort(keyed.begin(), keyed.end(),
+              [](auto& a, auto& b) { return compare_layer_names(a.first, b.first) < 0; });
+    for (auto& [key, n] : keyed)
+      TRY(add(dirfd, n, child_path(prefix, n)));
+  } else {
+    for (auto& n : names)
+      TRY(add(dirfd, n, child_path(prefix, n)));
+  }
   --depth_;
   return {};
 }

@@ -30,7 +30,8 @@ Result<std::vector<std::string>> list_dir(int dirfd) {
   int err = errno;
   ::closedir(d);
   if (err) return fail_errno(err, "read directory");
-  std::sort(names.begin(), names.end());
+  std::sort(names.begin(), names.end(),
+            [](auto& a, auto& b) { return compare_layer_names(a, b) < 0; });
   return names;
 }
 
@@ -145,6 +146,31 @@ Result<TarEntry> entry_from_stat(int dirfd, const std::string& name, const struc
       supported = false;
   }
   return e;
+}
+
+namespace {
+
+bool xattr_is_y(ssize_t n, const char* v) {
+  return n == 1 && v[0] == 'y';
+}
+
+}  // namespace
+
+bool is_overlay_whiteout(int dirfd, const std::string& name, const struct stat& st) {
+  if (S_ISCHR(st.st_mode)) return st.st_rdev == makedev(0, 0);
+  if (!S_ISREG(st.st_mode) || st.st_size != 0) return false;
+  std::string p = proc_child(dirfd, name);
+  char v[2];
+  for (const char* key : {"trusted.overlay.whiteout", "user.overlay.whiteout"})
+    if (xattr_is_y(::lgetxattr(p.c_str(), key, v, sizeof v), v)) return true;
+  return false;
+}
+
+bool is_overlay_opaque(int fd) {
+  char v[2];
+  for (const char* key : {"trusted.overlay.opaque", "user.overlay.opaque"})
+    if (xattr_is_y(::fgetxattr(fd, key, v, sizeof v), v)) return true;
+  return false;
 }
 
 Result<std::vector<std::pair<int64_t, int64_t>>> sparse_extents(int fd, const struct stat& st) {

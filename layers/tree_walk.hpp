@@ -15,7 +15,8 @@
 
 namespace kiln::layers {
 
-// Children of an open directory (not "." or ".."), sorted bytewise.
+// Children of an open directory (not "." or ".."), in layer order
+// (compare_layer_names).
 Result<std::vector<std::string>> list_dir(int dirfd);
 
 // Opens child `name` of `dirfd` as a directory, refusing symlinks.
@@ -35,6 +36,13 @@ Result<std::vector<std::pair<std::string, std::string>>> read_xattrs(int dirfd,
 // Returns false in `supported` for sockets and other types tar cannot carry.
 Result<TarEntry> entry_from_stat(int dirfd, const std::string& name, const struct stat& st,
                                  std::string path, bool& supported);
+
+// Overlayfs whiteout forms, as found in an upper or lower dir: a 0/0
+// character device, or an empty file with a *.overlay.whiteout xattr. `st`
+// is the child's lstat.
+bool is_overlay_whiteout(int dirfd, const std::string& name, const struct stat& st);
+// An opaque directory (*.overlay.opaque = "y"), from an fd on it.
+bool is_overlay_opaque(int fd);
 
 // Data extents of a regular file when it has holes; empty when it is dense.
 Result<std::vector<std::pair<int64_t, int64_t>>> sparse_extents(int fd, const struct stat& st);

@@ -67,8 +67,14 @@ class DiffLayer : public DiffVisitor {
   std::string emitted_dir_;
 };
 
+struct LayerNameLess {
+  bool operator()(const std::string& a, const std::string& b) const {
+    return compare_layer_names(a, b) < 0;
+  }
+};
+
 struct PathNode {
-  std::map<std::string, PathNode> kids;
+  std::map<std::string, PathNode, LayerNameLess> kids;
   bool whole = false;  // the path itself was asked for: everything under it goes in
 };
 

@@ -9,8 +9,10 @@
 //                        ".wh.NAME" and ".wh..wh..opq"
 //   write_diff_layer     the difference between two trees, when overlay is not usable
 //   write_list_layer     explicit paths under a root (COPY), with their parents
-// Trees are walked from directory fds without following symlinks, names sorted
-// bytewise, so the same tree always gives the same bytes.
+// Trees are walked from directory fds without following symlinks. Every kind
+// writes its entries in one order (layer_path_less, tar_entry.hpp: parents
+// first, whiteouts before their siblings), so the same content always gives
+// the same bytes whatever order it was found or given in.
 //
 // Thread-safety: functions are independent; the Store must allow blob writes.
 #pragma once
@@ -48,8 +50,10 @@ Result<WrittenLayer> write_dir_layer(oci::Store& store, const std::filesystem::p
 
 // An existing rootfs tar (plain, gzip or zstd, detected from the bytes),
 // re-encoded entry by entry: names cleaned (leading "/" and "./" dropped), an
-// entry with ".." in its name or hardlink target rejected, order kept. A file
-// that is not a tar is one error naming the file.
+// entry with ".." in its name or hardlink target rejected, a name given twice
+// rejected (unless both are directories), entries sorted (hardlinks re-pointed
+// at the first name of their group). A file that is not a tar is one error
+// naming the file.
 Result<WrittenLayer> write_tar_layer(oci::Store& store, const std::filesystem::path& tar,
                                      const LayerOptions& opts);
 

@@ -1,13 +1,16 @@
 // The three change-set kinds: overlay upper dir, two-tree diff, explicit list;
 // and whiteout / opaque semantics when such layers are applied.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
+#include "base/files.hpp"
 #include "layers/apply.hpp"
 #include "layers/writer.hpp"
 #include "tests/layers/helpers.hpp"
+#include "tests/layers/raw_tar.hpp"
 
 namespace kiln::test {
 namespace {
@@ -38,13 +41,15 @@ TEST_F(Changes, OverlayUpperDirBecomesOciWhiteouts) {
   KILN_NEED_ROOT();  // 0/0 devices and trusted.* xattrs
   fs::path up = s_ / "upper";
   write_text(up / "etc/new.conf", "x");
+  write_text(up / "etc/-first", "x");  // '-' sorts before '.'
   fs::create_directories(up / "opaque/keep");
   ASSERT_EQ(::mknod((up / "etc/gone").c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
   ASSERT_EQ(::setxattr((up / "opaque").c_str(), "trusted.overlay.opaque", "y", 1, 0), 0);
   ASSERT_EQ(::setxattr((up / "etc").c_str(), "trusted.overlay.origin", "zz", 2, 0), 0);
   auto l = layers::write_overlay_layer(*store_, up, {});
   ASSERT_TRUE(l.has_value()) << l.error().what();
-  EXPECT_EQ(paths(*l), (Paths{"etc/", "etc/.wh.gone", "etc/new.conf", "opaque/",
+  // Whiteouts sort as their ".wh." names, before their siblings.
+  EXPECT_EQ(paths(*l), (Paths{"etc/", "etc/.wh.gone", "etc/-first", "etc/new.conf", "opaque/",
                               "opaque/.wh..wh..opq", "opaque/keep/"}));
 
   // Applied onto a lower tree: the whiteout removes, the opaque dir hides
@@ -85,11 +90,75 @@ TEST_F(Changes, OpaqueMarkerAfterSiblingsKeepsThem) {
                "d/.wh.zzz")
                 .status,
             0);
-  auto l = layers::write_tar_layer(*store_, s_ / "l.tar", {});
-  ASSERT_TRUE(l.has_value()) << l.error().what();
-  apply(*l, root);
+  // Applied as given (kiln's own writer would have sorted the marker first).
+  FdReader in(*open_file(s_ / "l.tar", O_RDONLY | O_CLOEXEC));
+  auto r = layers::apply_tar(in, root, {}, "l.tar");
+  ASSERT_TRUE(r.has_value()) << r.error().what();
   EXPECT_TRUE(fs::exists(root / "d/a-new"));
   EXPECT_FALSE(fs::exists(root / "d/old"));
+}
+
+// The same content in two orders (children before their directory, a
+// hardlink group whose data sits on the name that sorts last, whiteouts
+// anywhere) gives one layer, written in layer order.
+TEST_F(Changes, TarInputIsSortedWhateverItsOrder) {
+  std::vector<RawEntry> a = {
+      {.name = "z/", .type = '5', .mode = 0755},
+      {.name = "z/data", .data = "shared", .mode = 0600},
+      {.name = "a/", .type = '5', .mode = 0700},
+      {.name = "a/link", .type = '1', .link = "z/data"},
+      {.name = "a/.wh.old"},
+      {.name = "a/-dash", .data = "d"},
+      {.name = "a/.wh..wh..opq"},
+      {.name = "b/sym", .type = '2', .link = "../z/data"},
+      {.name = "ext", .type = '1', .link = "lower/file"},
+  };
+  std::vector<RawEntry> b = {a[7], a[6], a[5], a[1], a[3], a[4], a[8], a[0], a[2]};
+  write_text(s_ / "a.tar", raw_tar(a));
+  write_text(s_ / "b.tar", raw_tar(b));
+  auto la = layers::write_tar_layer(*store_, s_ / "a.tar", {});
+  auto lb = layers::write_tar_layer(*store_, s_ / "b.tar", {});
+  ASSERT_TRUE(la.has_value()) << la.error().what();
+  ASSERT_TRUE(lb.has_value()) << lb.error().what();
+  EXPECT_EQ(la->diff_id, lb->diff_id);
+  EXPECT_EQ(la->descriptor.digest, lb->descriptor.digest);
+  EXPECT_EQ(paths(*la), (Paths{"a/", "a/.wh..wh..opq", "a/.wh.old", "a/-dash", "a/link", "b/sym",
+                               "ext", "z/", "z/data"}));
+  // "a/link" now carries the data and "z/data" links to it.
+  fs::path root = s_ / "root";
+  write_text(root / "lower/file", "below");
+  apply(*la, root);
+  EXPECT_EQ(read_text(root / "z/data"), "shared");
+  struct stat x, y;
+  ASSERT_EQ(::stat((root / "a/link").c_str(), &x), 0);
+  ASSERT_EQ(::stat((root / "z/data").c_str(), &y), 0);
+  EXPECT_EQ(x.st_ino, y.st_ino);
+  EXPECT_EQ(x.st_mode & 07777, 0600u);
+  EXPECT_EQ(read_text(root / "ext"), "below");
+
+  // A name given twice would make the order decide the content.
+  write_text(s_ / "dup.tar", raw_tar({{.name = "f", .data = "1"}, {.name = "f", .data = "2"}}));
+  auto dup = layers::write_tar_layer(*store_, s_ / "dup.tar", {});
+  ASSERT_FALSE(dup.has_value());
+  EXPECT_NE(dup.error().message.find("duplicate entry f"), std::string::npos);
+}
+
+// A tree and GNU tar's archive of it (readdir order) give the same layer.
+TEST_F(Changes, TreeAndItsTarGiveTheSameLayer) {
+  fs::path t = s_ / "tree";
+  for (auto name : {"m", "a", "-x", "zz", "b.c", "b-c"})
+    write_text(t / "d" / name, name);
+  write_text(t / "e/deep/f", "f");
+  fs::create_hard_link(t / "d/zz", t / "a-link");
+  fs::create_directory_symlink("d", t / "sym");
+  ASSERT_EQ(sh("cd " + t.string() + " && tar --format=posix --numeric-owner -cf ../t.tar .").status,
+            0);
+  auto from_tree = layers::write_dir_layer(*store_, t, {});
+  auto from_tar = layers::write_tar_layer(*store_, s_ / "t.tar", {});
+  ASSERT_TRUE(from_tree.has_value()) << from_tree.error().what();
+  ASSERT_TRUE(from_tar.has_value()) << from_tar.error().what();
+  EXPECT_EQ(paths(*from_tar), paths(*from_tree));
+  EXPECT_EQ(from_tar->diff_id, from_tree->diff_id);
 }
 
 TEST_F(Changes, TwoTreeDiff) {
@@ -113,8 +182,8 @@ TEST_F(Changes, TwoTreeDiff) {
   ASSERT_EQ(sh("touch -d @1600000000 " + up.string() + "/dir").status, 0);
   auto l = layers::write_diff_layer(*store_, lo, up, {});
   ASSERT_TRUE(l.has_value()) << l.error().what();
-  EXPECT_EQ(paths(*l), (Paths{"added/", "added/new", "dir/", "dir/changed", ".wh.gone",
-                              ".wh.gonedir", "typechange/", "typechange/inside/"}));
+  EXPECT_EQ(paths(*l), (Paths{".wh.gone", ".wh.gonedir", "added/", "added/new", "dir/",
+                              "dir/changed", "typechange/", "typechange/inside/"}));
   // lower + diff layer = upper.
   ASSERT_EQ(sh("cp -a " + lo.string() + " " + (s_ / "root").string()).status, 0);
   apply(*l, s_ / "root");
