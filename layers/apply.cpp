@@ -6,7 +6,9 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -59,6 +61,129 @@ std::string proc_child(int dirfd, const std::string& name) {
   return "/proc/self/fd/" + std::to_string(dirfd) + "/" + name;
 }
 
+Status copy_range(int in, int out, int64_t off, int64_t len, const std::string& path) {
+  while (len > 0) {
+    loff_t io = off, oo = off;
+    ssize_t n = ::copy_file_range(in, &io, out, &oo, static_cast<size_t>(len), 0);
+    if (n > 0) {
+      off += n, len -= n;
+      continue;
+    }
+    if (n == 0) return fail(path, ": shrank while being copied");
+    if (errno == EINTR) continue;
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+      return fail_errno(errno, "copy " + path);
+    // No in-kernel copy between these filesystems: through a buffer.
+    std::vector<char> buf(1 << 20);
+    while (len > 0) {
+      ssize_t r =
+          ::pread(in, buf.data(), static_cast<size_t>(std::min<int64_t>(len, 1 << 20)), off);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0)
+        return r < 0 ? fail_errno(errno, "read " + path)
+                     : fail(path, ": shrank while being copied");
+      for (ssize_t done = 0; done < r;) {
+        ssize_t w = ::pwrite(out, buf.data() + done, static_cast<size_t>(r - done), off + done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return fail_errno(errno, "write " + path);
+        done += w;
+      }
+      off += r, len -= r;
+    }
+  }
+  return {};
+}
+
+// The xattrs of child `sname` of `sdir` onto child `dname` of `ddir` (each
+// through its fd when there is one), overlayfs's own left out.
+Status copy_xattrs(int sdir, const std::string& sname, int sfd, int ddir, const std::string& dname,
+                   int dfd, const std::string& path, ApplyStats& stats) {
+  TRY_ASSIGN(auto xattrs, read_xattrs(sdir, sname, sfd));
+  std::string p;
+  for (auto& [key, value] : xattrs) {
+    if (forbidden_xattr(key)) continue;
+    int rc;
+    if (dfd >= 0) {
+      rc = ::fsetxattr(dfd, key.c_str(), value.data(), value.size(), 0);
+    } else {
+      if (p.empty()) p = proc_child(ddir, dname);
+      rc = ::lsetxattr(p.c_str(), key.c_str(), value.data(), value.size(), 0);
+    }
+    if (rc == 0) continue;
+    if (errno != EPERM && errno != ENOTSUP && errno != EACCES)
+      return fail_errno(errno, "set xattr " + key + " on " + path);
+    ++stats.skipped;
+  }
+  return {};
+}
+
+// Creates child `dname` of `ddir` as a copy of child `sname` of `sdir` (whose
+// lstat is `st`): data (holes kept), owner (mapped), mode, xattrs other than
+// overlayfs's, mtime. A directory is created empty; its mode and mtime are
+// the caller's to set once its children are in.
+Status copy_object(int sdir, const std::string& sname, const struct stat& st, int ddir,
+                   const std::string& dname, const std::string& path, const ApplyOptions& opts,
+                   ApplyStats& stats) {
+  const char* dn = dname.c_str();
+  Fd src, dst;
+  switch (st.st_mode & S_IFMT) {
+    case S_IFREG: {
+      src.reset(::openat(sdir, sname.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!src) return fail_errno(errno, "open " + path);
+      dst.reset(::openat(ddir, dn, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+      if (!dst) return fail_errno(errno, "create " + path);
+      TRY_ASSIGN(auto extents, sparse_extents(src.get(), st));
+      if (extents.empty()) extents.emplace_back(0, st.st_size);
+      for (auto [off, len] : extents)
+        TRY(copy_range(src.get(), dst.get(), off, len, path));
+      if (::ftruncate(dst.get(), st.st_size) != 0) return fail_errno(errno, "truncate " + path);
+      break;
+    }
+    case S_IFDIR:
+      if (::mkdirat(ddir, dn, 0700) != 0) return fail_errno(errno, "mkdir " + path);
+      src.reset(::openat(sdir, sname.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!src) return fail_errno(errno, "open " + path);
+      dst.reset(::openat(ddir, dn, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!dst) return fail_errno(errno, "open " + path);
+      break;
+    case S_IFLNK: {
+      bool ok = true;
+      TRY_ASSIGN(TarEntry e, entry_from_stat(sdir, sname, st, path, ok));
+      if (::symlinkat(e.link.c_str(), ddir, dn) != 0) return fail_errno(errno, "symlink " + path);
+      break;
+    }
+    case S_IFIFO:
+    case S_IFCHR:
+    case S_IFBLK:
+      if (!S_ISFIFO(st.st_mode) && !opts.privileged) {
+        ++stats.skipped;
+        return {};
+      }
+      if (::mknodat(ddir, dn, st.st_mode & (S_IFMT | 0777), st.st_rdev) != 0)
+        return fail_errno(errno, "mknod " + path);
+      break;
+    default:
+      return {};  // sockets: never in a layer
+  }
+  if (opts.privileged) {
+    auto uid = map_id(st.st_uid, opts.uid_map);
+    auto gid = map_id(st.st_gid, opts.gid_map);
+    if (!uid || !gid)
+      return fail(path, ": owner ", st.st_uid, ":", st.st_gid, " is outside the id map");
+    if (::fchownat(ddir, dn, *uid, *gid, AT_SYMLINK_NOFOLLOW) != 0)
+      return fail_errno(errno, "chown " + path);
+  }
+  TRY(copy_xattrs(sdir, sname, src.get(), ddir, dname, dst.get(), path, stats));
+  if (S_ISDIR(st.st_mode)) return {};
+  // After chown (which drops setuid bits) and the xattrs (user.* needs write access).
+  if (!S_ISLNK(st.st_mode) && ::fchmodat(ddir, dn, st.st_mode & 07777, 0) != 0)
+    return fail_errno(errno, "chmod " + path);
+  timespec ts[2] = {st.st_mtim, st.st_mtim};
+  if (::utimensat(ddir, dn, ts, AT_SYMLINK_NOFOLLOW) != 0)
+    return fail_errno(errno, "utimes " + path);
+  return {};
+}
+
 class Applier {
  public:
   Applier(const RootDir& root, const ApplyOptions& opts, const std::string& what)
@@ -108,6 +233,8 @@ class Applier {
   Status owner_at(int pfd, const std::string& name, const TarEntry& e, int fd,
                   bool fresh_object = false);
   Status xattrs(int pfd, const std::string& name, const TarEntry& e, int fd);
+  Result<bool> copy_up(const std::string& target, int pfd, const std::string& name,
+                       const std::string& path);
   void skip(const std::string& why) {
     ++stats_.skipped;
     if (warned_++ < 5) log_warn(what_ + ": " + why);
@@ -127,7 +254,8 @@ class Applier {
   std::unordered_set<size_t> fresh_dirs_;
   std::unordered_map<std::string, size_t> dir_index_;  // path → dirs_ slot
   std::vector<DirMeta> dirs_;  // mode and mtime set last, once children exist
-  std::string cached_;         // parent directory of the previous entry
+  std::unordered_map<std::string, std::string> copied_up_;  // lower target → its copy here
+  std::string cached_;  // parent directory of the previous entry
   Fd cached_fd_;
   bool cached_ok_ = false;
   bool parent_setgid_ = false;  // of the cached parent
@@ -193,6 +321,42 @@ Status Applier::whiteout(const std::string& parent, const std::string& name,
   }
   record(parent, target_path, false);
   return {};
+}
+
+// Hardlink targets below this layer, in cache mode. Copied, not linked: an
+// overlay lower dir must hold every name it shows (overlayfs never links
+// across layers, so the merged view has a copy either way), and a link into
+// another cache entry would let one entry's files change through another's.
+// The copy makes this entry depend on the layers below: unpack.cpp keys it by
+// chain id then. The stack is searched top down as overlayfs would: a
+// whiteout, a non-directory parent or an opaque parent hides what lies under.
+Result<bool> Applier::copy_up(const std::string& target, int pfd, const std::string& name,
+                              const std::string& path) {
+  std::vector<std::string> comps;
+  for (size_t i = 0; i <= target.size();) {
+    size_t j = std::min(target.find('/', i), target.size());
+    comps.push_back(target.substr(i, j - i));
+    i = j + 1;
+  }
+  for (auto lower = opts_.lowers.rbegin(); lower != opts_.lowers.rend(); ++lower) {
+    TRY_ASSIGN(Fd dir, open_root_dir(lower->string()));
+    bool opaque = false;
+    for (size_t k = 0; k < comps.size(); ++k) {
+      struct stat st;
+      if (::fstatat(dir.get(), comps[k].c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) break;
+      if (is_overlay_whiteout(dir.get(), comps[k], st)) return false;
+      if (k + 1 == comps.size()) {
+        if (S_ISDIR(st.st_mode)) return false;
+        TRY(copy_object(dir.get(), comps[k], st, pfd, name, path, opts_, stats_));
+        return true;
+      }
+      if (!S_ISDIR(st.st_mode)) return false;
+      TRY_ASSIGN(dir, open_subdir(dir.get(), comps[k]));
+      opaque = opaque || is_overlay_opaque(dir.get());
+    }
+    if (opaque) return false;
+  }
+  return false;
 }
 
 Status Applier::owner_at(int pfd, const std::string& name, const TarEntry& e, int fd,
@@ -303,6 +467,21 @@ Result<bool> Applier::create(TarReader& in, TarEntry& e, int pfd, const std::str
       // Never follows a symlink as the target: linkat without AT_SYMLINK_FOLLOW.
       if (tfd && ::linkat(tfd->get(), std::string(tname).c_str(), pfd, n, 0) == 0) return true;
       if (tfd && errno == EEXIST) return false;
+      if (!opts_.lowers.empty()) {
+        if (auto prev = copied_up_.find(target); prev != copied_up_.end()) {
+          auto [cparent, cname] = split_parent(prev->second);
+          auto cfd = root_.open_dir(cparent);
+          if (cfd && ::linkat(cfd->get(), std::string(cname).c_str(), pfd, n, 0) == 0) return true;
+          if (cfd && errno == EEXIST) return false;
+        } else {
+          TRY_ASSIGN(bool copied, copy_up(target, pfd, name, e.path));
+          if (copied) {
+            copied_up_.emplace(target, e.path);
+            ++stats_.copied_up;
+            return true;
+          }
+        }
+      }
       return fail(what_, ": hardlink ", e.path, " to ", target, ": target missing or not linkable");
       // (the link shares its target's metadata: nothing more to set)
     }
@@ -401,7 +580,84 @@ Result<ApplyStats> apply_stream(Reader& plain, const std::filesystem::path& root
   return ap.stats();
 }
 
+// merge_layer_dir's walk: one layer dir onto the merged tree, depth first.
+class Merger {
+ public:
+  Merger(const RootDir& root, const ApplyOptions& opts) : root_(root), opts_(opts) {}
+
+  Status dir(int sdir, int ddir, const std::string& prefix) {
+    TRY_ASSIGN(auto names, list_dir(sdir));
+    for (auto& n : names) {
+      std::string path = child_path(prefix, n);
+      struct stat st, dt;
+      if (::fstatat(sdir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return fail_errno(errno, "stat " + path);
+      if (is_overlay_whiteout(sdir, n, st)) {
+        TRY(remove_at(ddir, n));
+        continue;
+      }
+      bool exists = ::fstatat(ddir, n.c_str(), &dt, AT_SYMLINK_NOFOLLOW) == 0;
+      if (exists && !(S_ISDIR(st.st_mode) && S_ISDIR(dt.st_mode))) {
+        TRY(remove_at(ddir, n));
+        exists = false;
+      }
+      if (S_ISDIR(st.st_mode)) {
+        if (!exists) TRY(copy_object(sdir, n, st, ddir, n, path, opts_, stats_));
+        TRY_ASSIGN(Fd s, open_subdir(sdir, n));
+        TRY_ASSIGN(Fd d, open_subdir(ddir, n));
+        if (exists) {
+          // Kept with what lies below, but with this layer's metadata.
+          if (opts_.privileged) {
+            auto uid = map_id(st.st_uid, opts_.uid_map);
+            auto gid = map_id(st.st_gid, opts_.gid_map);
+            if (!uid || !gid)
+              return fail(path, ": owner ", st.st_uid, ":", st.st_gid, " is outside the id map");
+            if (::fchown(d.get(), *uid, *gid) != 0) return fail_errno(errno, "chown " + path);
+          }
+          TRY(copy_xattrs(sdir, n, s.get(), ddir, n, d.get(), path, stats_));
+          if (is_overlay_opaque(s.get()))
+            TRY(remove_children(d.get(), [](const std::string&) { return false; }));
+        }
+        TRY(dir(s.get(), d.get(), path));
+        timespec ts[2] = {st.st_mtim, st.st_mtim};
+        if (::fchmod(d.get(), st.st_mode & 07777) != 0 || ::futimens(d.get(), ts) != 0)
+          return fail_errno(errno, "set metadata of " + path);
+        continue;
+      }
+      if (st.st_nlink > 1) {
+        auto [first, fresh] = links_.try_emplace({st.st_dev, st.st_ino}, path);
+        if (!fresh) {
+          auto [lparent, lname] = split_parent(first->second);
+          TRY_ASSIGN(Fd lfd, root_.open_dir(lparent));
+          if (::linkat(lfd.get(), std::string(lname).c_str(), ddir, n.c_str(), 0) != 0)
+            return fail_errno(errno, "link " + path + " to " + first->second);
+          continue;
+        }
+      }
+      TRY(copy_object(sdir, n, st, ddir, n, path, opts_, stats_));
+    }
+    return {};
+  }
+
+ private:
+  const RootDir& root_;
+  const ApplyOptions& opts_;
+  ApplyStats stats_;
+  std::map<std::pair<dev_t, ino_t>, std::string> links_;  // first merged path of each inode
+};
+
 }  // namespace
+
+Status merge_layer_dir(const std::filesystem::path& layer, const std::filesystem::path& root,
+                       const ApplyOptions& opts) {
+  TRY_ASSIGN(Fd src, open_root_dir(layer.string()));
+  TRY_ASSIGN(RootDir dst, RootDir::open(root));
+  if (is_overlay_opaque(src.get()))
+    TRY(remove_children(dst.fd(), [](const std::string&) { return false; }));
+  Merger m(dst, opts);
+  TRY_CTX(m.dir(src.get(), dst.fd(), ""), layer.string());
+  return {};
+}
 
 Result<ApplyStats> apply_tar(Reader& bytes, const std::filesystem::path& root,
                              const ApplyOptions& opts, const std::string& what) {

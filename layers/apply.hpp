@@ -43,13 +43,18 @@ struct ApplyOptions {
   bool privileged = default_privileged();
   std::vector<IdMapping> uid_map, gid_map;   // empty: ids kept as they are
   int64_t max_file_size = int64_t{1} << 40;  // a larger (even sparse) claim fails
+  // Applying a layer alone for the layer cache: the cached dirs of the layers
+  // below it, bottom first. A hardlink whose target this layer does not have
+  // is then copied up from them, see unpack.hpp.
+  std::vector<std::filesystem::path> lowers;
 
   static bool default_privileged();
 };
 
 struct ApplyStats {
   int64_t entries = 0;
-  int64_t skipped = 0;  // devices without privilege, xattrs the filesystem refused
+  int64_t skipped = 0;    // devices without privilege, xattrs the filesystem refused
+  int64_t copied_up = 0;  // hardlink targets copied from ApplyOptions::lowers
 };
 
 // Applies a tar stream onto `root`. `what` names the layer in errors.
@@ -62,5 +67,14 @@ Result<ApplyStats> apply_tar(Reader& bytes, const std::filesystem::path& root,
 Result<ApplyStats> apply_layer(const oci::Store& store, const oci::Descriptor& layer,
                                const oci::DiffId& diff_id, const std::filesystem::path& root,
                                const ApplyOptions& opts);
+
+// Merges a layer cache dir (overlay form: whiteouts as 0/0 devices or
+// *.overlay.whiteout files, opaque dirs by xattr) onto `root`, as overlayfs
+// would show it stacked on what `root` holds: whiteouts remove, opaque dirs
+// first empty their counterpart, everything else is copied (never linked: the
+// result is the caller's to change, the cache is shared). Hardlinks within the
+// layer stay hardlinks. Owners go through the id map when privileged.
+Status merge_layer_dir(const std::filesystem::path& layer, const std::filesystem::path& root,
+                       const ApplyOptions& opts);
 
 }  // namespace kiln::layers

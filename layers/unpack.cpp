@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "base/files.hpp"
+#include "base/log.hpp"
 #include "layers/tar_writer.hpp"
 #include "layers/tree_emitter.hpp"
 #include "layers/tree_walk.hpp"
@@ -22,12 +23,12 @@ Status check_layers(const oci::LocalImage& image) {
   return {};
 }
 
-Status apply_all(const oci::Store& store, const oci::LocalImage& image, const fs::path& root,
+// The image's layers from the cache, merged bottom first onto `root`.
+Status merge_all(const oci::Store& store, const oci::LocalImage& image, const fs::path& root,
                  const ApplyOptions& opts) {
-  TRY(check_layers(image));
-  auto diff_ids = image.config.diff_ids();
-  for (size_t i = 0; i < diff_ids.size(); ++i)
-    TRY(apply_layer(store, image.manifest.layers()[i], diff_ids[i], root, opts));
+  TRY_ASSIGN(auto dirs, unpacked_layers(store, image));
+  for (auto& d : dirs)
+    TRY(merge_layer_dir(d, root, opts));
   return {};
 }
 
@@ -43,7 +44,7 @@ Status unpack_image(const oci::Store& store, const oci::LocalImage& image, const
   fs::path parent = target.parent_path();
   if (!fs::is_directory(parent, ec)) return fail(parent.string(), ": no such directory");
   TRY_ASSIGN(TempDir stage, TempDir::create(parent, ".kiln-unpack-"));
-  TRY(apply_all(store, image, stage.path(), opts));
+  TRY(merge_all(store, image, stage.path(), opts));
   if (::chmod(stage.path().c_str(), 0755) != 0) return fail_errno(errno, stage.path().string());
   if (existed && ::rmdir(target.c_str()) != 0) return fail_errno(errno, dest.string());
   if (::rename(stage.path().c_str(), target.c_str()) != 0)
@@ -54,7 +55,7 @@ Status unpack_image(const oci::Store& store, const oci::LocalImage& image, const
 
 Status export_image(const oci::Store& store, const oci::LocalImage& image, Writer& out) {
   TRY_ASSIGN(TempDir stage, TempDir::create(store.tmp_dir(), "export-"));
-  TRY(apply_all(store, image, stage.path(), {}));
+  TRY(merge_all(store, image, stage.path(), {}));
   TRY_ASSIGN(Fd root, open_root_dir(stage.path().string()));
   TRY_ASSIGN(auto tw, TarWriter::open(out));
   LayerOptions plain;
@@ -65,24 +66,37 @@ Status export_image(const oci::Store& store, const oci::LocalImage& image, Write
 }
 
 Result<fs::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& layer,
-                                const oci::DiffId& diff_id) {
+                                const oci::DiffId& diff_id, const std::vector<fs::path>& lowers,
+                                const oci::Digest& chain_id) {
   if (!diff_id.digest().verifiable()) return fail("diff-id ", diff_id.str(), " is not sha256");
-  fs::path final_dir = store.layers_dir() / std::string(diff_id.digest().hex());
-  struct stat st;
-  if (::stat(final_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return final_dir;
+  fs::path by_diff = store.layers_dir() / std::string(diff_id.digest().hex());
+  fs::path by_chain = store.layers_dir() / std::string(chain_id.hex());
+  auto present = [](const fs::path& p) {
+    struct stat st;
+    return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  };
+  if (present(by_diff)) return by_diff;
+  if (present(by_chain)) return by_chain;
+  // One process fills an entry while others wait for it (rather than all
+  // applying the same layer); the entry appears by rename only once complete,
+  // so a crash leaves at most a ".tmp-" dir that is never read.
   TRY(make_dirs(store.layers_dir()));
+  TRY_ASSIGN(FileLock lock, FileLock::acquire(store.layers_dir() /
+                                              (std::string(diff_id.digest().hex()) + ".lock")));
+  if (present(by_diff)) return by_diff;
+  if (present(by_chain)) return by_chain;
   TRY_ASSIGN(TempDir stage, TempDir::create(store.layers_dir(), ".tmp-"));
   ApplyOptions opts;
   opts.whiteouts = WhiteoutMode::overlay;
-  TRY(apply_layer(store, layer, diff_id, stage.path(), opts));
+  opts.lowers = lowers;
+  TRY_ASSIGN(ApplyStats stats, apply_layer(store, layer, diff_id, stage.path(), opts));
   if (::chmod(stage.path().c_str(), 0755) != 0) return fail_errno(errno, stage.path().string());
-  if (::rename(stage.path().c_str(), final_dir.c_str()) != 0) {
-    // Another process finished the same layer first: theirs is as good.
-    if ((errno == EEXIST || errno == ENOTEMPTY) && ::stat(final_dir.c_str(), &st) == 0)
-      return final_dir;
+  // With files copied up from below, the entry holds more than the layer.
+  const fs::path& final_dir = stats.copied_up ? by_chain : by_diff;
+  if (::rename(stage.path().c_str(), final_dir.c_str()) != 0)
     return fail_errno(errno, "rename into " + final_dir.string());
-  }
   stage.release();
+  log_debug("layer " + diff_id.str() + " applied into the layer cache");
   return final_dir;
 }
 
@@ -91,8 +105,13 @@ Result<std::vector<fs::path>> unpacked_layers(const oci::Store& store,
   TRY(check_layers(image));
   auto diff_ids = image.config.diff_ids();
   std::vector<fs::path> out;
+  std::string chain;
   for (size_t i = 0; i < diff_ids.size(); ++i) {
-    TRY_ASSIGN(auto p, unpacked_layer(store, image.manifest.layers()[i], diff_ids[i]));
+    // The OCI chain id: a layer's diff-id together with everything below it.
+    chain =
+        i == 0 ? diff_ids[i].str() : oci::Digest::of_bytes(chain + " " + diff_ids[i].str()).str();
+    TRY_ASSIGN(auto digest, oci::Digest::parse(chain));
+    TRY_ASSIGN(auto p, unpacked_layer(store, image.manifest.layers()[i], diff_ids[i], out, digest));
     out.push_back(std::move(p));
   }
   return out;

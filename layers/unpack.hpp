@@ -4,8 +4,10 @@
 // Every layer is verified (digest, size, diff-id) as it streams. Nothing is
 // ever half there: work happens in a staging directory that is renamed into
 // place only when every layer applied cleanly.
-// Thread-safety / processes: concurrent calls are safe; two processes filling
-// the same cache entry both work and the first rename wins.
+// unpack, export (and so `kiln diff`) merge the cached layers below rather
+// than apply blobs again: each layer is applied once per store.
+// Thread-safety / processes: concurrent calls are safe; a cache entry is
+// filled under a lock file by one process and appears by rename, complete.
 #pragma once
 
 #include <filesystem>
@@ -29,8 +31,13 @@ Status export_image(const oci::Store& store, const oci::LocalImage& image, Write
 
 // STORE/kiln/layers/<diff-id hex>/: the layer applied alone, whiteouts kept
 // in overlayfs form, ready to be an overlay lower dir. Applied on first use.
+// `lowers` are the entries of the layers below (bottom first): a hardlink to
+// a file of theirs is copied up, and since that entry then depends on what
+// lies below, it is STORE/kiln/layers/<chain-id hex>/ instead.
 Result<std::filesystem::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& layer,
-                                             const oci::DiffId& diff_id);
+                                             const oci::DiffId& diff_id,
+                                             const std::vector<std::filesystem::path>& lowers,
+                                             const oci::Digest& chain_id);
 
 // Every layer of an image in the cache, bottom first.
 Result<std::vector<std::filesystem::path>> unpacked_layers(const oci::Store& store,

@@ -8,6 +8,7 @@
 
 #include "layers/unpack.hpp"
 #include "tests/layers/helpers.hpp"
+#include "tests/layers/raw_tar.hpp"
 
 namespace kiln::test {
 namespace {
@@ -94,6 +95,101 @@ TEST_F(Commands, AppendedImageIsReadByUmoci) {
   ASSERT_EQ(u.status, 0) << u.err;
   ASSERT_EQ(kiln(store(), {"unpack", "gz", (s_ / "out").string()}).status, 0);
   EXPECT_EQ(describe_tree(s_ / "bundle/rootfs"), describe_tree(s_ / "out"));
+}
+
+// Every command that needs a flattened image reads it from the layer cache:
+// applied once, then merged. Shown by removing the blobs after the first use.
+TEST_F(Commands, UnpackExportAndDiffReuseTheLayerCache) {
+  auto r = kiln(store(), {"--debug", "unpack", "next", (s_ / "first").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto applied = [](const std::string& log) {
+    size_t n = 0;
+    for (size_t at = 0; (at = log.find("applied into the layer cache", at)) != std::string::npos;
+         ++at)
+      ++n;
+    return n;
+  };
+  EXPECT_EQ(applied(r.err), 2u) << r.err;
+  auto img = oci::Store::open(store())->load_image("next");
+  ASSERT_TRUE(img.has_value());
+  std::vector<ino_t> inodes;
+  for (auto& id : img->config.diff_ids()) {
+    struct stat st;
+    ASSERT_EQ(::stat((store() / "kiln/layers" / std::string(id.digest().hex())).c_str(), &st), 0);
+    inodes.push_back(st.st_ino);
+  }
+  for (auto& l : img->manifest.layers())
+    fs::remove(store() / "blobs/sha256" / std::string(l.digest.hex()));
+
+  r = kiln(store(), {"--debug", "unpack", "next", (s_ / "second").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(applied(r.err), 0u) << r.err;
+  EXPECT_EQ(describe_tree(s_ / "second"), describe_tree(s_ / "first"));
+  for (size_t i = 0; i < inodes.size(); ++i) {
+    struct stat st;
+    ASSERT_EQ(
+        ::stat((store() / "kiln/layers" / std::string(img->config.diff_ids()[i].digest().hex()))
+                   .c_str(),
+               &st),
+        0);
+    EXPECT_EQ(st.st_ino, inodes[i]);
+  }
+  r = kiln(store(), {"export", "next", "-o", (s_ / "flat.tar").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::create_directories(s_ / "x");
+  ASSERT_EQ(sh("tar -xpf " + (s_ / "flat.tar").string() + " -C " + (s_ / "x").string()).status, 0);
+  EXPECT_EQ(describe_tree(s_ / "x"), describe_tree(s_ / "first"));
+  r = kiln(store(), {"diff", "base", "next"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("M /etc/motd (content)"), std::string::npos) << r.out;
+}
+
+TEST_F(Commands, ConcurrentUnpacksShareOneCacheFill) {
+  auto r = sh("k='" + kiln_bin() + " --root " + store().string() + " --debug unpack next'; $k " +
+              (s_ / "a").string() + " 2>" + (s_ / "a.log").string() + " & p=$!; $k " +
+              (s_ / "b").string() + " 2>" + (s_ / "b.log").string() +
+              "; s=$?; wait $p; exit $((s | $?))");
+  ASSERT_EQ(r.status, 0) << read_text(s_ / "a.log") << read_text(s_ / "b.log");
+  EXPECT_EQ(describe_tree(s_ / "a"), describe_tree(s_ / "b"));
+  std::string logs = read_text(s_ / "a.log") + read_text(s_ / "b.log");
+  size_t fills = 0;
+  for (size_t at = 0; (at = logs.find("applied into the layer cache", at)) != std::string::npos;
+       ++at)
+    ++fills;
+  EXPECT_EQ(fills, 2u) << "each layer applied once: " << logs;
+  for (auto& e : fs::directory_iterator(store() / "kiln/layers"))
+    EXPECT_FALSE(e.path().filename().string().starts_with(".tmp-")) << e.path();
+}
+
+// A layer linking to a file of a layer below: its cache entry (an overlay
+// lower dir on its own) gets a copy, keyed by chain id since it depends on
+// the base; unpack and export show the file with its content.
+TEST_F(Commands, HardlinkIntoALowerLayer) {
+  write_text(s_ / "l3.tar", raw_tar({{.name = "usr/", .type = '5', .mode = 0755},
+                                     {.name = "usr/bb", .type = '1', .link = "bin/busybox"},
+                                     {.name = "usr/bb2", .type = '1', .link = "bin/busybox"}}));
+  auto r = kiln(store(), {"append", "next", (s_ / "l3.tar").string(), "-t", "third"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln(store(), {"unpack", "third", (s_ / "out").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string bb = read_text(s_ / "out/bin/busybox");
+  EXPECT_EQ(read_text(s_ / "out/usr/bb"), bb);
+  struct stat a, b, c;
+  ASSERT_EQ(::stat((s_ / "out/usr/bb").c_str(), &a), 0);
+  ASSERT_EQ(::stat((s_ / "out/usr/bb2").c_str(), &b), 0);
+  ASSERT_EQ(::stat((s_ / "out/bin/busybox").c_str(), &c), 0);
+  EXPECT_EQ(a.st_ino, b.st_ino) << "links within the layer stay links";
+  EXPECT_EQ(a.st_mode, c.st_mode);
+  auto img = oci::Store::open(store())->load_image("third");
+  ASSERT_TRUE(img.has_value());
+  EXPECT_FALSE(
+      fs::exists(store() / "kiln/layers" / std::string(img->config.diff_ids()[2].digest().hex())));
+  r = kiln(store(), {"export", "third", "-o", (s_ / "flat.tar").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::create_directories(s_ / "x");
+  ASSERT_EQ(sh("tar -xpf " + (s_ / "flat.tar").string() + " -C " + (s_ / "x").string()).status, 0);
+  EXPECT_EQ(read_text(s_ / "x/usr/bb2"), bb);
+  EXPECT_EQ(describe_tree(s_ / "x"), describe_tree(s_ / "out"));
 }
 
 TEST_F(Commands, LayerCacheKeepsOverlayWhiteouts) {
