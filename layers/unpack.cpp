@@ -81,8 +81,10 @@ Result<fs::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& 
   // applying the same layer); the entry appears by rename only once complete,
   // so a crash leaves at most a ".tmp-" dir that is never read.
   TRY(make_dirs(store.layers_dir()));
-  TRY_ASSIGN(FileLock lock, FileLock::acquire(store.layers_dir() /
-                                              (std::string(diff_id.digest().hex()) + ".lock")));
+  // Hidden (".…"), like the staging dirs, so store pruning leaves it alone.
+  TRY_ASSIGN(FileLock lock,
+             FileLock::acquire(store.layers_dir() /
+                               ("." + std::string(diff_id.digest().hex()) + ".lock")));
   if (present(by_diff)) return by_diff;
   if (present(by_chain)) return by_chain;
   TRY_ASSIGN(TempDir stage, TempDir::create(store.layers_dir(), ".tmp-"));
@@ -93,8 +95,12 @@ Result<fs::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& 
   if (::chmod(stage.path().c_str(), 0755) != 0) return fail_errno(errno, stage.path().string());
   // With files copied up from below, the entry holds more than the layer.
   const fs::path& final_dir = stats.copied_up ? by_chain : by_diff;
-  if (::rename(stage.path().c_str(), final_dir.c_str()) != 0)
+  if (::rename(stage.path().c_str(), final_dir.c_str()) != 0) {
+    // Filled meanwhile despite the lock (its file removed by hand, say):
+    // theirs is as good.
+    if ((errno == EEXIST || errno == ENOTEMPTY) && present(final_dir)) return final_dir;
     return fail_errno(errno, "rename into " + final_dir.string());
+  }
   stage.release();
   log_debug("layer " + diff_id.str() + " applied into the layer cache");
   return final_dir;
