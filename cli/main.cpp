@@ -32,6 +32,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    // CLI11 reports a mistyped command as "A subcommand is required": name it.
+    auto rest = app.remaining();
+    if (app.get_subcommands().empty() && !rest.empty()) {
+      std::cerr << "kiln: unknown command '" << rest.front() << "' (see kiln --help)\n";
+      return 2;
+    }
     std::cerr << "kiln: " << e.what() << '\n';
     return 2;
   }
