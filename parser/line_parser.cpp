@@ -205,17 +205,19 @@ class LineParser {
 
   // Returns whether the line was a parser directive. Only the leading lines
   // can be; the first line that is not one ends the directive block. A
-  // directive-looking comment later on is a plain comment (as in BuildKit),
-  // but since it is almost certainly a mistake we warn about it.
+  // directive below a comment or blank line is a plain comment (as in
+  // BuildKit: licence headers above `# syntax=` are common). One after an
+  // instruction is refused: BuildKit would silently ignore it, so the file
+  // would not build the way its author wrote it (an `escape` that never
+  // applies changes what every later line means).
   Result<bool> directive(std::string_view line, int lineno) {
     std::string key, value;
     if (directives_done_) {
       if (!ast_.nodes.empty() && match_directive(line, key, value)) {
         std::string k = text::to_lower(key);
         if (k == "syntax" || k == "escape" || k == "check")
-          ast_.warnings.push_back({lineno, "parser directive '" + k +
-                                               "' after the first instruction is "
-                                               "treated as a comment"});
+          return error_at(lineno, "",
+                          "parser directive '" + k + "' must come before the first instruction");
       }
       return false;
     }
