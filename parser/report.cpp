@@ -314,6 +314,7 @@ std::string one_line(const Instruction& ins, const Instruction* exp) {
     out += " " + f;
   std::vector<std::string> args;
   const Instruction& src = exp ? *exp : ins;
+  bool quote = exp != nullptr;
   switch (src.kind) {
     case Kind::env:
     case Kind::label: {
@@ -357,12 +358,13 @@ std::string one_line(const Instruction& ins, const Instruction* exp) {
       break;
     case Kind::run:
       args = ins.node.args;  // the command is the shell's business; only --mount expands
+      quote = false;         // as written, so only a changed flag shows a difference
       break;
     default:
       return "";  // not expanded: nothing to compare
   }
   for (const std::string& a : args)
-    out += " " + (exp ? quote_if_needed(a) : a);
+    out += " " + (quote ? quote_if_needed(a) : a);
   return out;
 }
 
