@@ -140,6 +140,7 @@ void Client::learn_challenge(const Response& r) {
 }
 
 Status Client::ping() {
+  std::lock_guard once(ping_mu_);
   {
     std::lock_guard lock(mu_);
     if (pinged_) return {};

@@ -87,6 +87,9 @@ class Client {
 
   std::string registry_, api_host_;
   ClientOptions opts_;
+  // Held across the whole ping, so parallel transfers starting together find
+  // the API base once instead of each opening a connection to do it.
+  std::mutex ping_mu_;
   std::mutex mu_;  // guards everything below
   bool pinged_ = false;
   std::string base_;  // "https://host:port"
