@@ -110,14 +110,11 @@ Result<std::vector<fs::path>> unpacked_layers(const oci::Store& store,
                                               const oci::LocalImage& image) {
   TRY(check_layers(image));
   auto diff_ids = image.config.diff_ids();
+  auto chain_ids = image.config.chain_ids();
   std::vector<fs::path> out;
-  std::string chain;
   for (size_t i = 0; i < diff_ids.size(); ++i) {
-    // The OCI chain id: a layer's diff-id together with everything below it.
-    chain =
-        i == 0 ? diff_ids[i].str() : oci::Digest::of_bytes(chain + " " + diff_ids[i].str()).str();
-    TRY_ASSIGN(auto digest, oci::Digest::parse(chain));
-    TRY_ASSIGN(auto p, unpacked_layer(store, image.manifest.layers()[i], diff_ids[i], out, digest));
+    TRY_ASSIGN(auto p,
+               unpacked_layer(store, image.manifest.layers()[i], diff_ids[i], out, chain_ids[i]));
     out.push_back(std::move(p));
   }
   return out;

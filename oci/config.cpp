@@ -107,6 +107,13 @@ std::vector<DiffId> ImageConfig::diff_ids() const {
   return out;
 }
 
+std::vector<Digest> ImageConfig::chain_ids() const {
+  std::vector<Digest> out;
+  for (const DiffId& d : diff_ids())
+    out.push_back(out.empty() ? d.digest() : Digest::of_bytes(out.back().str() + " " + d.str()));
+  return out;
+}
+
 std::vector<HistoryEntry> ImageConfig::history() const {
   std::vector<HistoryEntry> out;
   if (!doc_.contains("history") || !doc_["history"].is_array()) return out;

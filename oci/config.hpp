@@ -38,6 +38,9 @@ class ImageConfig {
   std::string created() const;
   std::string author() const;
   std::vector<DiffId> diff_ids() const;  // invalid entries are rejected by parse()
+  // The OCI chain ids, one per layer: a layer's diff-id together with every
+  // layer below it (chain(0) = diff(0); chain(n) = sha256(chain(n-1) + " " + diff(n))).
+  std::vector<Digest> chain_ids() const;
   std::vector<HistoryEntry> history() const;
   // From the "config" object (the runtime defaults).
   std::vector<std::string> env() const;

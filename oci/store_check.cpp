@@ -66,8 +66,12 @@ void walk_node(const Store& store, const Descriptor& d, const std::string& owner
       if (!cfg) {
         note(problems, owner + ": config " + m->config().digest.str() + ": " + cfg.error().what());
       } else {
+        // The layer cache keys an entry by diff-id, or by chain id when it
+        // holds files copied up from the layers below.
         for (auto& id : cfg->diff_ids())
           out.diff_ids.insert(std::string(id.digest().hex()));
+        for (auto& id : cfg->chain_ids())
+          out.diff_ids.insert(std::string(id.hex()));
       }
     }
     for (auto& layer : m->layers()) {

@@ -15,7 +15,7 @@ namespace kiln::oci {
 
 struct Reachable {
   std::set<Digest> blobs;          // manifests, indexes, configs, layers
-  std::set<std::string> diff_ids;  // hex of every diff-id a reachable config names
+  std::set<std::string> diff_ids;  // hex of every diff-id and chain id of a reachable config
 };
 
 // Walks from `roots`; a missing or unparsable node is added to `problems`

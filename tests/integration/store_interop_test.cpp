@@ -258,4 +258,50 @@ TEST_F(StoreInterop, InspectsARegistryImageWithoutPullingIt) {
   EXPECT_EQ(std::count(missing.err.begin(), missing.err.end(), '\n'), 1) << missing.err;
 }
 
+// prune keeps every unpacked layer a named image can use, whether the layer
+// cache keyed it by diff-id or by chain id, and drops the rest once the image
+// that used them is gone.
+TEST_F(StoreInterop, PruneKeepsTheLayerCacheOfNamedImages) {
+  import_busybox("localhost/busybox:1");
+  fs::create_directories(dir_ / "extra/opt");
+  kiln::test::write_text(dir_ / "extra/opt/x", "x\n");
+  auto r =
+      kiln({"append", "localhost/busybox:1", (dir_ / "extra").string(), "-t", "localhost/two"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"unpack", "localhost/two", (dir_ / "out").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(kiln({"inspect", "--format", "json", "localhost/two"}).out);
+  auto diff_ids = nlohmann::json::parse(
+      kiln::test::read_text(root_ / "blobs/sha256" /
+                            j["ConfigDigest"].get<std::string>().substr(7)))["rootfs"]["diff_ids"];
+  ASSERT_EQ(diff_ids.size(), 2u);
+  std::string d0 = diff_ids[0].get<std::string>().substr(7);
+  std::string d1 = diff_ids[1].get<std::string>().substr(7);
+  fs::path layers = root_ / "kiln/layers";
+  ASSERT_TRUE(fs::is_directory(layers / d0));
+  ASSERT_TRUE(fs::is_directory(layers / d1));
+  // Stand in for an entry with files copied up from below: keyed by chain id.
+  std::string chain1 =
+      sh("printf '%s' 'sha256:" + d0 + " sha256:" + d1 + "' | sha256sum | cut -c1-64").out;
+  chain1.resize(64);
+  fs::rename(layers / d1, layers / chain1);
+  fs::create_directories(layers / std::string(64, 'f'));  // nothing uses it
+
+  r = kiln({"prune"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_TRUE(fs::is_directory(layers / d0));
+  EXPECT_TRUE(fs::is_directory(layers / chain1)) << "a reachable chain-keyed layer was pruned";
+  EXPECT_FALSE(fs::exists(layers / std::string(64, 'f')));
+  // The chain-keyed entry is the one unpack uses.
+  r = kiln({"unpack", "localhost/two", (dir_ / "out2").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(kiln::test::read_text(dir_ / "out2/opt/x"), "x\n");
+
+  ASSERT_EQ(kiln({"rmi", "localhost/two"}).status, 0);
+  ASSERT_EQ(kiln({"prune"}).status, 0);
+  EXPECT_FALSE(fs::exists(layers / chain1));
+  EXPECT_TRUE(fs::is_directory(layers / d0)) << "busybox:1 still uses its layer";
+  expect_fsck_clean();
+}
+
 }  // namespace

@@ -110,6 +110,22 @@ TEST(Index, ParsesDockerListAndSniffsOciWithoutMediaType) {
   EXPECT_EQ(oci->media_type(), media::kOciIndex);
 }
 
+// Chain ids as the OCI image-spec defines them; the values come from
+// python3's hashlib over "CHAIN DIFFID".
+TEST(ImageConfig, ChainIdsFollowTheImageSpec) {
+  std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
+  auto cfg = ImageConfig::parse(R"({"rootfs":{"type":"layers","diff_ids":["sha256:)" + a +
+                                R"(","sha256:)" + b + R"(","sha256:)" + c + R"("]}})");
+  ASSERT_TRUE(cfg) << cfg.error().what();
+  auto ids = cfg->chain_ids();
+  ASSERT_EQ(ids.size(), 3u);
+  EXPECT_EQ(ids[0].str(), "sha256:" + a);
+  EXPECT_EQ(ids[1].str(),
+            "sha256:ccd722928bd92476ba1745586fed6e45a102504185ad88cd89e01ff116fd146c");
+  EXPECT_EQ(ids[2].str(),
+            "sha256:c1377126441fb2f5ec2c21ae2a60255331d639e830f0ee1b40a36e52d4c40588");
+}
+
 TEST(ImageConfig, ReadsFieldsAndKeepsUnknownOnes) {
   std::string bytes = R"({"architecture":"amd64","os":"linux","created":"2026-01-01T00:00:00Z",
     "config":{"Env":["PATH=/bin"],"Entrypoint":["/bin/sh"],"Cmd":["-c","true"],
