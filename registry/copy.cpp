@@ -1,6 +1,4 @@
-#include <mutex>
-
-#include "registry/parallel.hpp"
+#include "registry/blob_set.hpp"
 #include "registry/transfer.hpp"
 
 namespace kiln::registry {
@@ -31,43 +29,25 @@ BlobOpener remote_opener(Remote& src, const oci::Descriptor& d) {
   };
 }
 
-// Counts an upload's outcome and reports it; called under the caller's lock.
-void account(TransferResult& res, const oci::Descriptor& d, UploadOutcome out,
-             const TransferOptions& opts) {
-  if (out == UploadOutcome::uploaded) {
-    ++res.blobs_moved;
-    res.bytes_moved += d.size;
-  }
-  if (out == UploadOutcome::existed) ++res.blobs_skipped;
-  if (out == UploadOutcome::mounted) ++res.blobs_mounted;
-  if (opts.progress)
-    opts.progress((out == UploadOutcome::uploaded  ? "Copied blob "
-                   : out == UploadOutcome::mounted ? "Mounted blob "
-                                                   : "Blob already there ") +
-                  d.digest.str());
-}
-
-// Moves `blobs` to `dst` in parallel: from `added` when listed there, else from `src`.
+// Moves `blobs` to `dst`: from `added` when listed there, else from `src`
+// (mounted when both are repositories of one registry).
 Status move_blobs(Remote& src, Remote& dst, const std::vector<oci::Descriptor>& blobs,
                   const std::vector<NewBlob>& added, const TransferOptions& opts,
                   TransferResult& res) {
-  bool same_registry = src.client().registry() == dst.client().registry();
-  std::mutex mu;
-  return run_parallel(opts.jobs, blobs.size(), [&](size_t i) -> Status {
-    const oci::Descriptor& d = blobs[i];
-    UploadOptions up = opts.upload;
-    BlobOpener open;
+  bool mount =
+      src.client().registry() == dst.client().registry() && src.repository() != dst.repository();
+  std::vector<BlobToSend> send;
+  for (auto& d : blobs) {
+    BlobToSend b{d, {}, {}};
     for (auto& a : added)
-      if (a.descriptor.digest == d.digest) open = a.open;
-    if (!open) {
-      if (same_registry && src.repository() != dst.repository()) up.mount_from = src.repository();
-      open = remote_opener(src, d);
+      if (a.descriptor.digest == d.digest) b.open = a.open;
+    if (!b.open) {
+      b.open = remote_opener(src, d);
+      if (mount) b.mount_from = src.repository();
     }
-    TRY_ASSIGN(UploadOutcome out, dst.upload_blob(d, open, up));
-    std::lock_guard lock(mu);
-    account(res, d, out, opts);
-    return {};
-  });
+    send.push_back(std::move(b));
+  }
+  return send_blobs(dst, send, opts, res);
 }
 
 }  // namespace
@@ -82,13 +62,22 @@ Result<TransferResult> copy_image(Remote& src, const std::string& src_reference,
                                   const std::string& dst_tag, const TransferOptions& opts) {
   TRY_ASSIGN(auto img, resolve_remote(src, src_reference, opts.platforms));
   TransferResult res;
-  TRY(move_blobs(src, dst, img.blobs, {}, opts, res));
-  if (img.keep_index) {
+  TRY_ASSIGN(bool present, image_present(dst, img.target));
+  if (present) {
+    res.blobs_skipped = static_cast<int>(img.blobs.size());
+    if (opts.progress) opts.progress("Image " + img.target.digest.str() + " already there");
+    if (!dst_tag.empty()) {
+      const FetchedManifest& top = img.keep_index ? img.top : img.manifests.front();
+      TRY(dst.put_manifest(dst_tag, top.bytes, top.media_type));
+    }
+  } else if (img.keep_index) {
+    TRY(move_blobs(src, dst, img.blobs, {}, opts, res));
     for (auto& m : img.manifests)
       TRY(dst.put_manifest(m.digest.str(), m.bytes, m.media_type));
     TRY(dst.put_manifest(dst_tag.empty() ? img.top.digest.str() : dst_tag, img.top.bytes,
                          img.top.media_type));
   } else {
+    TRY(move_blobs(src, dst, img.blobs, {}, opts, res));
     const FetchedManifest& m = img.manifests.front();
     TRY(dst.put_manifest(dst_tag.empty() ? m.digest.str() : dst_tag, m.bytes, m.media_type));
   }
@@ -105,9 +94,14 @@ Result<TransferResult> push_derived(Remote& src, Remote& dst, const std::string&
   for (auto& l : manifest.layers())
     blobs.push_back(l);
   TransferResult res;
-  TRY(move_blobs(src, dst, blobs, added, opts, res));
-  TRY(dst.put_manifest(tag.empty() ? manifest.digest().str() : tag, manifest.bytes(),
-                       manifest.media_type()));
+  TRY_ASSIGN(bool present, image_present(dst, manifest.descriptor()));
+  if (present)
+    res.blobs_skipped = static_cast<int>(blobs.size());
+  else
+    TRY(move_blobs(src, dst, blobs, added, opts, res));
+  if (!present || !tag.empty())
+    TRY(dst.put_manifest(tag.empty() ? manifest.digest().str() : tag, manifest.bytes(),
+                         manifest.media_type()));
   res.target = manifest.descriptor();
   if (opts.progress) opts.progress("Wrote manifest " + manifest.digest().str());
   return res;

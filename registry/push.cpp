@@ -1,12 +1,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <mutex>
-
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
-#include "registry/parallel.hpp"
+#include "registry/blob_set.hpp"
 #include "registry/sources.hpp"
 #include "registry/transfer.hpp"
 
@@ -83,34 +80,23 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
   BlobSources sources(sources_dir(store));
   const std::string& registry = dest.client().registry();
   TransferResult res;
-  std::mutex mu;
-  std::atomic<int64_t> bytes{0};
-  TRY(run_parallel(opts.jobs, plan.blobs.size(), [&](size_t i) -> Status {
-    const oci::Descriptor& d = plan.blobs[i];
-    UploadOptions up = opts.upload;
-    if (auto from = sources.find(d.digest, registry, dest.repository())) up.mount_from = *from;
-    TRY_ASSIGN(UploadOutcome out, dest.upload_blob(d, store_blob_opener(store, d), up));
-    std::lock_guard lock(mu);
-    if (out == UploadOutcome::uploaded) {
-      ++res.blobs_moved;
-      bytes += d.size;
-    }
-    if (out == UploadOutcome::existed) ++res.blobs_skipped;
-    if (out == UploadOutcome::mounted) ++res.blobs_mounted;
-    if (opts.progress)
-      opts.progress((out == UploadOutcome::uploaded  ? "Copied blob "
-                     : out == UploadOutcome::mounted ? "Mounted blob "
-                                                     : "Blob already there ") +
-                    d.digest.str() +
-                    (out == UploadOutcome::uploaded ? " (" + human_size(d.size) + ")" : ""));
-    return {};
-  }));
-  res.bytes_moved = bytes;
-  if (oci::media::is_index(top.media_type)) {
-    for (auto& [d, b] : plan.manifests)
-      TRY(dest.put_manifest(d.digest.str(), b, d.media_type));
+  TRY_ASSIGN(bool present, image_present(dest, top));
+  if (present) {
+    res.blobs_skipped = static_cast<int>(plan.blobs.size());
+    if (opts.progress) opts.progress("Image " + top.digest.str() + " already there");
+  } else {
+    std::vector<BlobToSend> send;
+    for (auto& d : plan.blobs)
+      send.push_back({d, store_blob_opener(store, d),
+                      sources.find(d.digest, registry, dest.repository()).value_or("")});
+    TRY(send_blobs(dest, send, opts, res));
+    if (oci::media::is_index(top.media_type))
+      for (auto& [d, b] : plan.manifests)
+        TRY(dest.put_manifest(d.digest.str(), b, d.media_type));
   }
-  TRY(dest.put_manifest(tag.empty() ? top.digest.str() : tag, top_bytes, top.media_type));
+  // By digest the image is complete once present; a tag still has to point at it.
+  if (!present || !tag.empty())
+    TRY(dest.put_manifest(tag.empty() ? top.digest.str() : tag, top_bytes, top.media_type));
   res.target = top;
   res.target.annotations.clear();
   for (auto& b : plan.blobs)

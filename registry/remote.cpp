@@ -68,14 +68,15 @@ Result<FetchedManifest> Remote::get_manifest(const std::string& ref, size_t limi
   return m;
 }
 
-Result<std::optional<oci::Descriptor>> Remote::head_manifest(const std::string& ref) {
+Result<std::optional<oci::Descriptor>> Remote::head_manifest(const std::string& ref,
+                                                             bool for_push) {
   std::string obj = "manifest " + ref;
   TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/manifests/" + ref));
   Request req;
   req.method = "HEAD";
   req.url = url;
   req.headers.emplace_back("Accept", std::string(oci::media::manifest_accept()));
-  TRY_ASSIGN(auto ex, call(req, {Scope::pull(repo_)}, obj));
+  TRY_ASSIGN(auto ex, call(req, {for_push ? Scope::push(repo_) : Scope::pull(repo_)}, obj));
   const Response& r = ex->response();
   if (r.status == 404) return std::optional<oci::Descriptor>();
   if (r.status != 200) return tl::unexpected(response_error(r, "", what(obj)));

@@ -54,7 +54,9 @@ class Remote {
   // GET a manifest or index by tag or digest, with every supported type accepted.
   Result<FetchedManifest> get_manifest(const std::string& reference, size_t limit = 4 << 20);
   // HEAD: the descriptor, or nullopt when the registry does not have it.
-  Result<std::optional<oci::Descriptor>> head_manifest(const std::string& reference);
+  // `for_push` asks with the push scope (the token a push needs anyway).
+  Result<std::optional<oci::Descriptor>> head_manifest(const std::string& reference,
+                                                       bool for_push = false);
   // PUT by tag or digest; returns the digest the registry reports (checked).
   Result<oci::Digest> put_manifest(const std::string& reference, std::string_view bytes,
                                    std::string_view media_type);

@@ -7,6 +7,7 @@
 #include "oci/media_types.hpp"
 #include "registry/transfer.hpp"
 #include "tests/registry/test_util.hpp"
+#include "tests/support/fault_proxy.hpp"
 
 namespace kiln::test {
 namespace {
@@ -45,6 +46,58 @@ TEST(RegistryPlain, PushThenPullRoundTrip) {
   auto again_pull = registry::pull_image(remote, "v1", *other, opts);
   ASSERT_TRUE(again_pull);
   EXPECT_EQ(again_pull->blobs_moved, 0);
+}
+
+// An image the registry already has costs one HEAD of its manifest, not one
+// per blob: a push or copy of it again moves nothing and asks about no blob.
+TEST(RegistryPlain, ImageAlreadyThereIsOneRequest) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  FaultProxy counter(reg.port());
+  Scratch s;
+  auto store = oci::Store::open(s / "a");
+  ASSERT_TRUE(store);
+  auto img = make_image(*store, "example.com/src:1", {1000, 300000, 70000}, 7);
+  auto remote = remote_for(counter.host(), "team/app", fast_options());
+  ASSERT_TRUE(registry::push_image(*store, img.top, remote, "v1", {}));
+
+  auto blob_requests = [&](size_t mark) {
+    auto log = counter.requests();
+    return std::count_if(log.begin() + static_cast<std::ptrdiff_t>(mark), log.end(),
+                         [](const std::string& r) { return r.find("/blobs/") != r.npos; });
+  };
+  size_t mark = counter.requests().size();
+  auto again = registry::push_image(*store, img.top, remote, "v2", {});
+  ASSERT_TRUE(again) << again.error().what();
+  EXPECT_EQ(again->blobs_moved, 0);
+  EXPECT_EQ(again->blobs_skipped, 4);
+  EXPECT_EQ(blob_requests(mark), 0) << ::testing::PrintToString(counter.requests());
+  EXPECT_LE(counter.requests().size() - mark, 2u);  // HEAD manifest, PUT the new tag
+  auto tagged = remote.head_manifest("v2");
+  ASSERT_TRUE(tagged && *tagged);
+  EXPECT_EQ((*tagged)->digest, img.top.digest);
+
+  // By digest only: nothing to write at all.
+  mark = counter.requests().size();
+  ASSERT_TRUE(registry::push_image(*store, img.top, remote, "", {}));
+  EXPECT_EQ(counter.requests().size() - mark, 1u) << ::testing::PrintToString(counter.requests());
+
+  // copy onto itself under another tag: the same single check.
+  mark = counter.requests().size();
+  auto copied = registry::copy_image(remote, "v1", remote, "v3", {});
+  ASSERT_TRUE(copied) << copied.error().what();
+  EXPECT_EQ(blob_requests(mark), 0) << ::testing::PrintToString(counter.requests());
+  EXPECT_EQ(copied->blobs_moved, 0);
+
+  // A registry that lost the manifest gets the blobs HEAD-checked again.
+  auto gone = remote.head_manifest(img.top.digest.str());
+  ASSERT_TRUE(gone && *gone);
+  ASSERT_TRUE(remote.delete_manifest(img.top.digest));
+  mark = counter.requests().size();
+  auto refill = registry::push_image(*store, img.top, remote, "v1", {});
+  ASSERT_TRUE(refill) << refill.error().what();
+  EXPECT_EQ(refill->blobs_skipped, 4);
+  EXPECT_EQ(blob_requests(mark), 4);
 }
 
 TEST(RegistryPlain, ChunkedUploadAndTagsPagination) {

@@ -1,0 +1,45 @@
+#include "registry/blob_set.hpp"
+
+#include <mutex>
+
+#include "registry/parallel.hpp"
+
+namespace kiln::registry {
+
+Result<bool> image_present(Remote& dst, const oci::Descriptor& top) {
+  TRY_ASSIGN(auto have, dst.head_manifest(top.digest.str(), true));
+  return have && have->digest == top.digest;
+}
+
+Status send_blobs(Remote& dst, const std::vector<BlobToSend>& blobs, const TransferOptions& opts,
+                  TransferResult& res) {
+  std::mutex mu;
+  return run_parallel(opts.jobs, blobs.size(), [&](size_t i) -> Status {
+    const BlobToSend& b = blobs[i];
+    const oci::Descriptor& d = b.descriptor;
+    UploadOptions up = opts.upload;
+    up.mount_from = b.mount_from;
+    TRY_ASSIGN(UploadOutcome out, dst.upload_blob(d, b.open, up));
+    std::lock_guard lock(mu);
+    switch (out) {
+      case UploadOutcome::uploaded:
+        ++res.blobs_moved;
+        res.bytes_moved += d.size;
+        break;
+      case UploadOutcome::existed:
+        ++res.blobs_skipped;
+        break;
+      case UploadOutcome::mounted:
+        ++res.blobs_mounted;
+        break;
+    }
+    if (opts.progress)
+      opts.progress(out == UploadOutcome::uploaded
+                        ? "Copied blob " + d.digest.str() + " (" + human_size(d.size) + ")"
+                    : out == UploadOutcome::mounted ? "Mounted blob " + d.digest.str()
+                                                    : "Blob already there " + d.digest.str());
+    return {};
+  });
+}
+
+}  // namespace kiln::registry
