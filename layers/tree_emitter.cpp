@@ -32,6 +32,10 @@ void TreeEmitter::clamp(TarEntry& e) const {
 }
 
 Status TreeEmitter::add(int dirfd, const std::string& name, const std::string& path, bool recurse) {
+  // Every reader of the layer would take such a file for a deletion marker.
+  if (name.starts_with(kWhiteoutPrefix))
+    return fail(path, ": a name starting with \"", kWhiteoutPrefix,
+                "\" cannot go into a layer (OCI reserves it for whiteouts)");
   struct stat st;
   if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
     return fail_errno(errno, "stat " + path);

@@ -12,7 +12,8 @@
 // Trees are walked from directory fds without following symlinks. Every kind
 // writes its entries in one order (layer_path_less, tar_entry.hpp: parents
 // first, whiteouts before their siblings), so the same content always gives
-// the same bytes whatever order it was found or given in.
+// the same bytes whatever order it was found or given in. A file whose own name
+// starts with ".wh." is refused: every reader would take it for a whiteout.
 //
 // Thread-safety: functions are independent; the Store must allow blob writes.
 #pragma once

@@ -103,6 +103,17 @@ Result<std::vector<fs::path>> list_dir(const fs::path& dir) {
   return out;
 }
 
+// Unpacked trees may hold read-only dirs; they are made writable to go.
+bool remove_tree(const fs::path& p) {
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(p, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_directory(ec) && !it->is_symlink(ec))
+      fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::remove_all(p, ec);
+  return !ec;
+}
+
 Status remove_unreached(Store& store, const Reachable& keep, PruneReport& report) {
   TRY_ASSIGN(auto blobs, list_dir(store.root() / "blobs" / "sha256"));
   for (auto& p : blobs) {
@@ -119,16 +130,22 @@ Status remove_unreached(Store& store, const Reachable& keep, PruneReport& report
   for (auto& p : layers) {
     std::string name = p.filename().string();
     if (keep.diff_ids.count(name) || name.starts_with(".")) continue;
-    std::error_code ec;
-    // Unpacked trees may hold read-only dirs; make them writable to remove them.
-    for (auto it = fs::recursive_directory_iterator(p, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_directory(ec) && !it->is_symlink(ec))
-        fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(p, ec);
-    if (!ec) report.layers_removed.push_back(name);
+    if (remove_tree(p)) report.layers_removed.push_back(name);
   }
   return {};
+}
+
+// Temporaries older than an hour: younger ones may belong to a running kiln,
+// older ones were left by a crash (a killed build, a layer-cache fill cut off).
+void remove_stale(const fs::path& dir, std::string_view prefix) {
+  auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  auto entries = list_dir(dir);
+  if (!entries) return;
+  for (auto& p : *entries) {
+    std::error_code ec;
+    if (p.filename().string().starts_with(prefix) && fs::last_write_time(p, ec) < cutoff && !ec)
+      remove_tree(p);
+  }
 }
 
 }  // namespace
@@ -175,12 +192,8 @@ Result<PruneReport> prune(Store& store) {
   Reachable keep = walk_roots(store, roots, &problems);
   PruneReport report;
   TRY(remove_unreached(store, keep, report));
-  TRY_ASSIGN(auto temps, list_dir(store.tmp_dir()));
-  auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(1);
-  for (auto& p : temps) {
-    std::error_code ec;
-    if (fs::last_write_time(p, ec) < cutoff && !ec) fs::remove_all(p, ec);
-  }
+  remove_stale(store.tmp_dir(), "");
+  remove_stale(store.layers_dir(), ".tmp-");
   return report;
 }
 

@@ -36,7 +36,8 @@ struct PruneReport {
   int64_t bytes_freed = 0;
 };
 // Removes blobs and unpacked layers nothing in index.json reaches, and
-// temporary files older than an hour (younger ones may belong to a running kiln).
+// temporaries (kiln/tmp, half-filled layer-cache entries) older than an hour:
+// younger ones may belong to a running kiln.
 Result<PruneReport> prune(Store& store);
 
 // Removes the names, then the blobs only they reached. Fails, changing

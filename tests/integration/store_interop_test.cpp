@@ -3,6 +3,7 @@
 // exit 1 and the store untouched.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -286,12 +287,21 @@ TEST_F(StoreInterop, PruneKeepsTheLayerCacheOfNamedImages) {
   chain1.resize(64);
   fs::rename(layers / d1, layers / chain1);
   fs::create_directories(layers / std::string(64, 'f'));  // nothing uses it
+  // Fills of the layer cache cut off by a crash: an old one goes, with its
+  // read-only dirs; a fresh one may be a running kiln's and stays.
+  fs::create_directories(layers / ".tmp-crashed/usr/ro");
+  fs::permissions(layers / ".tmp-crashed/usr", fs::perms::owner_read | fs::perms::owner_exec);
+  fs::last_write_time(layers / ".tmp-crashed",
+                      fs::file_time_type::clock::now() - std::chrono::hours(2));
+  fs::create_directories(layers / ".tmp-running");
 
   r = kiln({"prune"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_TRUE(fs::is_directory(layers / d0));
   EXPECT_TRUE(fs::is_directory(layers / chain1)) << "a reachable chain-keyed layer was pruned";
   EXPECT_FALSE(fs::exists(layers / std::string(64, 'f')));
+  EXPECT_FALSE(fs::exists(layers / ".tmp-crashed"));
+  EXPECT_TRUE(fs::exists(layers / ".tmp-running"));
   // The chain-keyed entry is the one unpack uses.
   r = kiln({"unpack", "localhost/two", (dir_ / "out2").string()});
   ASSERT_EQ(r.status, 0) << r.err;

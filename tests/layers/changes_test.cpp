@@ -37,6 +37,24 @@ class Changes : public ::testing::Test {
   std::optional<oci::Store> store_;
 };
 
+// A real file named like a whiteout would read back as a deletion: refused,
+// with its path, and nothing is stored.
+TEST_F(Changes, FileNamedLikeAWhiteoutIsRefused) {
+  fs::path dir = s_ / "tree";
+  write_text(dir / "etc/.wh.passwd", "not a whiteout");
+  auto blobs_before = std::distance(fs::directory_iterator(store_->root() / "blobs/sha256"),
+                                    fs::directory_iterator());
+  for (auto* l : {&layers::write_dir_layer, &layers::write_overlay_layer}) {
+    auto r = (*l)(*store_, dir, {});
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().what().find("etc/.wh.passwd"), std::string::npos) << r.error().what();
+    EXPECT_NE(r.error().what().find("reserves it for whiteouts"), std::string::npos);
+  }
+  EXPECT_EQ(std::distance(fs::directory_iterator(store_->root() / "blobs/sha256"),
+                          fs::directory_iterator()),
+            blobs_before);
+}
+
 TEST_F(Changes, OverlayUpperDirBecomesOciWhiteouts) {
   KILN_NEED_ROOT();  // 0/0 devices and trusted.* xattrs
   fs::path up = s_ / "upper";
