@@ -5,6 +5,10 @@
 // stays bounded whatever the blob size. Callbacks are noexcept and record
 // failures for read() to report.
 #include <curl/curl.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -13,7 +17,6 @@
 #include <mutex>
 #include <vector>
 
-#include "base/files.hpp"
 #include "base/log.hpp"
 #include "registry/http.hpp"
 #include "registry/url.hpp"
@@ -33,6 +36,15 @@ struct EasyDel {
 struct SlistDel {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
+struct StoreDel {
+  void operator()(X509_STORE* s) const { X509_STORE_free(s); }
+};
+
+// Every TLS connection's SSL_CTX gets the registry's shared trust store.
+CURLcode use_store(CURL*, void* ssl_ctx, void* store) noexcept {
+  SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(ssl_ctx), static_cast<X509_STORE*>(store));
+  return CURLE_OK;
+}
 
 struct Slot {
   std::unique_ptr<CURLM, MultiDel> multi;
@@ -114,7 +126,6 @@ class CurlExchange final : public Exchange {
   std::optional<Error> body_error_;
   bool write_failed_ = false;
   std::unique_ptr<curl_slist, SlistDel> headers_;
-  std::string ca_blob_;
   char errbuf_[CURL_ERROR_SIZE];
 };
 
@@ -150,32 +161,43 @@ class CurlTransport final : public Transport {
 
   const CurlOptions& opts() const { return opts_; }
 
-  // The system CAs plus the registry's own, as one PEM blob (cached per host).
-  std::string ca_blob(const std::string& host_port, const std::string& extra) {
+  // The system CAs plus the registry's own, parsed once per registry and
+  // shared by its connections: left to libcurl, every new connection would
+  // parse the whole system bundle again (tens of milliseconds of CPU each).
+  X509_STORE* ca_store(const std::string& host_port, const std::string& extra) {
     std::lock_guard lock(mu_);
-    auto it = ca_blobs_.find(host_port);
-    if (it != ca_blobs_.end()) return it->second;
-    if (!system_loaded_) {
-      system_loaded_ = true;
-      CURL* probe = slot_probe();
+    auto& slot = stores_[host_port];
+    if (slot) return slot.get();
+    if (!system_probed_) {
+      system_probed_ = true;
+      CURL* probe = curl_easy_init();
       char* path = nullptr;
       if (probe && curl_easy_getinfo(probe, CURLINFO_CAINFO, &path) == CURLE_OK && path)
-        if (auto text = read_file(path, 16 << 20)) system_pem_ = *text;
+        system_bundle_ = path;
       if (probe) curl_easy_cleanup(probe);
     }
-    std::string blob = system_pem_ + "\n" + extra;
-    ca_blobs_[host_port] = blob;
-    return blob;
+    slot.reset(X509_STORE_new());
+    // A missing system bundle leaves only the registry's own CAs.
+    if (!system_bundle_.empty()) X509_STORE_load_file(slot.get(), system_bundle_.c_str());
+    if (!extra.empty()) {
+      BIO* bio = BIO_new_mem_buf(extra.data(), static_cast<int>(extra.size()));
+      while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+        X509_STORE_add_cert(slot.get(), cert);
+        X509_free(cert);
+      }
+      BIO_free(bio);
+    }
+    ERR_clear_error();
+    return slot.get();
   }
 
  private:
-  static CURL* slot_probe() { return curl_easy_init(); }
   CurlOptions opts_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Slot>> idle_;
-  std::map<std::string, std::string> ca_blobs_;
-  bool system_loaded_ = false;
-  std::string system_pem_;
+  std::map<std::string, std::unique_ptr<X509_STORE, StoreDel>> stores_;
+  bool system_probed_ = false;
+  std::string system_bundle_;
 };
 
 CurlExchange::~CurlExchange() {
@@ -292,10 +314,12 @@ Status CurlExchange::begin(const Request& req) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  if (!tls.extra_ca_pem.empty()) {
-    ca_blob_ = t_.ca_blob(host_port, tls.extra_ca_pem);
-    curl_blob blob{ca_blob_.data(), ca_blob_.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+  if (tls.verify && url->scheme == "https") {
+    curl_easy_setopt(e, CURLOPT_CAINFO, nullptr);
+    curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
+    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, &use_store) != CURLE_OK)
+      return fail(what_, ": this libcurl is not built with OpenSSL, which kiln needs for TLS");
+    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, t_.ca_store(host_port, tls.extra_ca_pem));
   }
   if (!tls.client_cert.empty()) {
     curl_easy_setopt(e, CURLOPT_SSLCERT, tls.client_cert.c_str());
@@ -307,6 +331,8 @@ Status CurlExchange::begin(const Request& req) {
       url->scheme == "https" ? env("https_proxy", "HTTPS_PROXY") : env("http_proxy", "HTTP_PROXY");
   if (proxy.empty()) proxy = env("all_proxy", "ALL_PROXY");
   curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
+  // The proxy's "200 Connection established" must not pass for the registry's answer.
+  curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   std::string no_proxy = env("no_proxy", "NO_PROXY");
   if (!no_proxy.empty()) curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
 
