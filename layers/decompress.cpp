@@ -3,6 +3,9 @@
 // travels under a gzip type.
 #include <zlib.h>
 #include <zstd.h>
+#ifdef KILN_HAVE_ISAL
+#include <isa-l/igzip_lib.h>
+#endif
 
 #include <cstring>
 #include <vector>
@@ -59,8 +62,14 @@ class DecompressReader : public Reader {
     mode_ = sniff_compression(std::span(ibuf_).first(iend_));
     sniffed_ = true;
     if (mode_ == Compression::gzip) {
+#ifdef KILN_HAVE_ISAL
+      isal_ = std::make_unique<inflate_state>();
+      isal_inflate_init(isal_.get());
+      isal_->crc_flag = ISAL_GZIP;
+#else
       if (inflateInit2(&z_, 15 + 16) != Z_OK) return fail(what_, ": zlib initialisation failed");
       zinit_ = true;
+#endif
     } else if (mode_ == Compression::zstd) {
       zd_ = ZSTD_createDStream();
       if (!zd_) return fail(what_, ": zstd initialisation failed");
@@ -91,6 +100,41 @@ class DecompressReader : public Reader {
     return n;
   }
 
+#ifdef KILN_HAVE_ISAL
+  // igzip inflates two to three times as fast as zlib; it parses the gzip
+  // header and checks the trailer's CRC and size itself.
+  Result<size_t> read_gzip(std::span<std::byte> buf) {
+    inflate_state& s = *isal_;
+    for (;;) {
+      if (member_done_) {
+        // Another gzip member may follow (pigz and concatenation write them).
+        TRY_ASSIGN(bool more, refill());
+        if (!more) return size_t{0};
+        isal_inflate_reset(&s);
+        s.crc_flag = ISAL_GZIP;
+        member_done_ = false;
+      }
+      TRY_ASSIGN(bool more, refill());
+      s.next_in = more ? reinterpret_cast<uint8_t*>(ibuf_.data() + ipos_) : nullptr;
+      s.avail_in = more ? static_cast<uint32_t>(iend_ - ipos_) : 0;
+      size_t room = std::min<size_t>(buf.size(), 1u << 30);
+      s.next_out = reinterpret_cast<uint8_t*>(buf.data());
+      s.avail_out = static_cast<uint32_t>(room);
+      int rc = isal_inflate(&s);
+      if (more) ipos_ = iend_ - s.avail_in;
+      size_t produced = room - s.avail_out;
+      if (rc != ISAL_DECOMP_OK)
+        return fail(what_, ": corrupt gzip data (",
+                    rc == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch" : "invalid deflate stream",
+                    ")");
+      if (s.block_state == ISAL_BLOCK_FINISH)
+        member_done_ = true;
+      else if (!more && produced == 0)
+        return fail(what_, ": gzip stream is truncated");
+      if (produced) return produced;
+    }
+  }
+#else
   Result<size_t> read_gzip(std::span<std::byte> buf) {
     for (;;) {
       if (member_done_) {
@@ -120,6 +164,7 @@ class DecompressReader : public Reader {
       if (produced) return produced;
     }
   }
+#endif
 
   Result<size_t> read_zstd(std::span<std::byte> buf) {
     for (;;) {
@@ -148,6 +193,9 @@ class DecompressReader : public Reader {
   Compression mode_ = Compression::none;
   z_stream z_{};
   bool zinit_ = false, member_done_ = false;
+#ifdef KILN_HAVE_ISAL
+  std::unique_ptr<inflate_state> isal_;
+#endif
   ZSTD_DStream* zd_ = nullptr;
   size_t zrc_ = 0;
 };

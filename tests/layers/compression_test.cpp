@@ -83,6 +83,28 @@ TEST(Compression, TruncatedAndCorruptInputFail) {
   }
 }
 
+// The gzip trailer (CRC-32 and size) is checked, and header fields other
+// tools write (a file name) are skipped.
+TEST(Compression, GzipTrailerIsCheckedAndHeaderFieldsSkipped) {
+  std::string data = sample(300'000);
+  std::string z = compress(Compression::gzip, data, 4096);
+  std::string bad_crc = z;
+  bad_crc[bad_crc.size() - 8] ^= 0x01;
+  EXPECT_FALSE(decompress(bad_crc).has_value());
+  std::string bad_size = z;
+  bad_size[bad_size.size() - 1] ^= 0x01;
+  EXPECT_FALSE(decompress(bad_size).has_value());
+  EXPECT_FALSE(decompress(z.substr(0, z.size() - 8)).has_value()) << "no trailer";
+
+  test::Scratch s;
+  test::write_text(s / "named.txt", data);
+  std::string named = test::sh("gzip -c " + (s / "named.txt").string()).out;
+  ASSERT_NE(named[3] & 0x08, 0) << "gzip stored no file name";
+  auto back = decompress(named + named);
+  ASSERT_TRUE(back.has_value()) << back.error().what();
+  EXPECT_EQ(*back, data + data);
+}
+
 TEST(Compression, ParseNames) {
   EXPECT_EQ(*parse_compression("zstd"), Compression::zstd);
   EXPECT_FALSE(parse_compression("lz4").has_value());
