@@ -4,50 +4,15 @@
 // manifest and config only.
 #include "cli/command.hpp"
 #include "cli/inspect_view.hpp"
-#include "oci/reference.hpp"
-#include "registry/transfer.hpp"
+#include "cli/remote_image.hpp"
 
 namespace kiln::cli {
-
-namespace {
-
-Result<oci::LocalImage> inspect_remote(const Globals& g, std::string_view text,
-                                       const std::string& platform) {
-  TRY_ASSIGN(auto ref, oci::Reference::parse(text));
-  std::optional<oci::Platform> want;
-  if (!platform.empty()) {
-    TRY_ASSIGN(want, oci::Platform::parse(platform));
-  }
-  auto remote = registry::remote_for(
-      ref.registry, ref.repository,
-      registry::ClientOptions::from_flags(g.tls_verify, g.cert_dir, g.authfile));
-  return registry::fetch_remote_image(remote, ref.identifier(), want);
-}
-
-}  // namespace
 
 KILN_COMMAND(inspect) {
   static std::string image, format = "text", platform;
   auto* cmd = add_command(app, g, "inspect", "Show an image's metadata", [&g]() -> Status {
-    std::string_view text = image;
-    oci::LocalImage img;
-    if (text.starts_with("docker://")) {
-      TRY_ASSIGN(img, inspect_remote(g, text.substr(9), platform));
-    } else {
-      TRY_ASSIGN(auto store, open_store(g));
-      auto local = store.load_image(text);
-      bool absent = !local && local.error().message.find("not found in") != std::string::npos;
-      if (absent) {
-        // Say both: the user may have meant either the local name or the remote one.
-        auto remote = inspect_remote(g, text, platform);
-        if (!remote)
-          return fail(local.error().what(), "; on its registry: ", remote.error().what());
-        img = std::move(*remote);
-      } else {
-        if (!local) return tl::unexpected(local.error());
-        img = std::move(*local);
-      }
-    }
+    TRY_ASSIGN(auto found, find_image(g, image, platform));
+    const oci::LocalImage& img = found.image;
     auto view = inspect_json(img);
     if (format == "json")
       print_json(view);

@@ -668,9 +668,15 @@ Result<ApplyStats> apply_tar(Reader& bytes, const std::filesystem::path& root,
 Result<ApplyStats> apply_layer(const oci::Store& store, const oci::Descriptor& layer,
                                const oci::DiffId& diff_id, const std::filesystem::path& root,
                                const ApplyOptions& opts) {
-  std::string what = "layer " + layer.digest.str();
   TRY_ASSIGN(auto blob, store.open_blob(layer.digest, layer.size));
-  auto plain = make_decompressor(*blob, what);
+  return apply_layer_from(*blob, layer, diff_id, root, opts);
+}
+
+Result<ApplyStats> apply_layer_from(Reader& blob, const oci::Descriptor& layer,
+                                    const oci::DiffId& diff_id, const std::filesystem::path& root,
+                                    const ApplyOptions& opts) {
+  std::string what = "layer " + layer.digest.str();
+  auto plain = make_decompressor(blob, what);
   HashingReader hashed(*plain);
   // Reading, verifying, decompressing and hashing run beside the file writes,
   // as `zstd -dc | tar -x` would.

@@ -68,6 +68,13 @@ Result<ApplyStats> apply_layer(const oci::Store& store, const oci::Descriptor& l
                                const oci::DiffId& diff_id, const std::filesystem::path& root,
                                const ApplyOptions& opts);
 
+// The same from a layer's compressed bytes read elsewhere (a registry): `blob`
+// must check the layer's digest and size itself (registry::open_verified_blob
+// does); the diff-id is checked here.
+Result<ApplyStats> apply_layer_from(Reader& blob, const oci::Descriptor& layer,
+                                    const oci::DiffId& diff_id, const std::filesystem::path& root,
+                                    const ApplyOptions& opts);
+
 // Merges a layer cache dir (overlay form: whiteouts as 0/0 devices or
 // *.overlay.whiteout files, opaque dirs by xattr) onto `root`, as overlayfs
 // would show it stacked on what `root` holds: whiteouts remove, opaque dirs

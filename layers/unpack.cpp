@@ -32,10 +32,9 @@ Status merge_all(const oci::Store& store, const oci::LocalImage& image, const fs
   return {};
 }
 
-}  // namespace
-
-Status unpack_image(const oci::Store& store, const oci::LocalImage& image, const fs::path& dest,
-                    const ApplyOptions& opts) {
+// Fills a staging directory next to `dest` with `fill`, then renames it into
+// place: `dest` must be absent or an empty directory, and is never half there.
+Status into_fresh_dir(const fs::path& dest, const std::function<Status(const fs::path&)>& fill) {
   std::error_code ec;
   fs::path target = fs::absolute(dest, ec);
   bool existed = fs::exists(target, ec);
@@ -44,13 +43,35 @@ Status unpack_image(const oci::Store& store, const oci::LocalImage& image, const
   fs::path parent = target.parent_path();
   if (!fs::is_directory(parent, ec)) return fail(parent.string(), ": no such directory");
   TRY_ASSIGN(TempDir stage, TempDir::create(parent, ".kiln-unpack-"));
-  TRY(merge_all(store, image, stage.path(), opts));
+  TRY(fill(stage.path()));
   if (::chmod(stage.path().c_str(), 0755) != 0) return fail_errno(errno, stage.path().string());
   if (existed && ::rmdir(target.c_str()) != 0) return fail_errno(errno, dest.string());
   if (::rename(stage.path().c_str(), target.c_str()) != 0)
     return fail_errno(errno, "rename into " + dest.string());
   stage.release();
   return {};
+}
+
+}  // namespace
+
+Status unpack_image(const oci::Store& store, const oci::LocalImage& image, const fs::path& dest,
+                    const ApplyOptions& opts) {
+  return into_fresh_dir(
+      dest, [&](const fs::path& stage) { return merge_all(store, image, stage, opts); });
+}
+
+Status unpack_image_from(const LayerOpen& open, const oci::LocalImage& image, const fs::path& dest,
+                         const ApplyOptions& opts) {
+  TRY(check_layers(image));
+  return into_fresh_dir(dest, [&](const fs::path& stage) -> Status {
+    auto diff_ids = image.config.diff_ids();
+    for (size_t i = 0; i < diff_ids.size(); ++i) {
+      const oci::Descriptor& layer = image.manifest.layers()[i];
+      TRY_ASSIGN(auto blob, open(layer));
+      TRY(apply_layer_from(*blob, layer, diff_ids[i], stage, opts));
+    }
+    return {};
+  });
 }
 
 Status export_image(const oci::Store& store, const oci::LocalImage& image, Writer& out) {

@@ -82,8 +82,10 @@ wl_copy() {
 wl_pull_unpack() {
   need_big_in_registry
   group pull-unpack
-  kiln_entry "pull unpack" 'fresh_dir $W/k-pu; rm -rf $W/k-pu-out' \
-    "\$KILN --root \$W/k-pu \$KFLAGS pull $BIGREF && \$KILN --root \$W/k-pu unpack $BIGREF \$W/k-pu-out"
+  # kiln goes registry → rootfs in one command: layers streamed into the
+  # directory, nothing stored (the store stays empty).
+  kiln_entry "unpack" 'fresh_dir $W/k-pu; rm -rf $W/k-pu-out' \
+    "\$KILN --root \$W/k-pu \$KFLAGS unpack docker://$BIGREF \$W/k-pu-out"
   entry peer "skopeo+umoci" 'rm -rf $W/s-pu $W/s-pu-out' \
     "skopeo copy \$SFLAGS docker://$BIGREF oci:\$W/s-pu:1 && umoci unpack --image \$W/s-pu:1 \$W/s-pu-out"
   goal wall "skopeo+umoci" 0.4
