@@ -6,9 +6,14 @@
 
 namespace kiln::registry {
 
-Result<bool> image_present(Remote& dst, const oci::Descriptor& top) {
-  TRY_ASSIGN(auto have, dst.head_manifest(top.digest.str(), true));
-  return have && have->digest == top.digest;
+Result<Presence> image_presence(Remote& dst, const oci::Descriptor& top, const std::string& tag) {
+  if (!tag.empty()) {
+    TRY_ASSIGN(auto under_tag, dst.head_manifest(tag, true));
+    if (under_tag && under_tag->digest == top.digest) return Presence::tagged;
+  }
+  TRY_ASSIGN(auto by_digest, dst.head_manifest(top.digest.str(), true));
+  if (!by_digest || by_digest->digest != top.digest) return Presence::absent;
+  return tag.empty() ? Presence::tagged : Presence::present;
 }
 
 Status send_blobs(Remote& dst, const std::vector<BlobToSend>& blobs, const TransferOptions& opts,

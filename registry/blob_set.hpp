@@ -18,11 +18,18 @@ struct BlobToSend {
   std::string mount_from;
 };
 
-// True when `dst` already holds the manifest or index `top`. A registry only
-// accepts a manifest once it has every blob (and child manifest) it names, so
-// when the digest is there nothing below it needs to move: one HEAD instead of
-// one per blob.
-Result<bool> image_present(Remote& dst, const oci::Descriptor& top);
+// What a target already has of an image. A registry only accepts a manifest
+// once it has every blob (and child manifest) it names, so a manifest that is
+// there means nothing below it needs to move: one HEAD instead of one per blob.
+enum class Presence {
+  absent,   // push it
+  present,  // there by digest: only the tag is left to write
+  tagged,   // there under the tag already (or by digest when no tag is asked for)
+};
+
+// Asks for `tag` first when one is given (an unchanged re-push is then a
+// single request), else for the digest.
+Result<Presence> image_presence(Remote& dst, const oci::Descriptor& top, const std::string& tag);
 
 // Uploads `blobs` to `dst` on opts.jobs threads (each skipped when the registry
 // has it, mounted when it can be), adding each outcome to `res` and reporting

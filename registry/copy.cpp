@@ -62,11 +62,11 @@ Result<TransferResult> copy_image(Remote& src, const std::string& src_reference,
                                   const std::string& dst_tag, const TransferOptions& opts) {
   TRY_ASSIGN(auto img, resolve_remote(src, src_reference, opts.platforms));
   TransferResult res;
-  TRY_ASSIGN(bool present, image_present(dst, img.target));
-  if (present) {
+  TRY_ASSIGN(Presence there, image_presence(dst, img.target, dst_tag));
+  if (there != Presence::absent) {
     res.blobs_skipped = static_cast<int>(img.blobs.size());
     if (opts.progress) opts.progress("Image " + img.target.digest.str() + " already there");
-    if (!dst_tag.empty()) {
+    if (there == Presence::present) {
       const FetchedManifest& top = img.keep_index ? img.top : img.manifests.front();
       TRY(dst.put_manifest(dst_tag, top.bytes, top.media_type));
     }
@@ -94,12 +94,12 @@ Result<TransferResult> push_derived(Remote& src, Remote& dst, const std::string&
   for (auto& l : manifest.layers())
     blobs.push_back(l);
   TransferResult res;
-  TRY_ASSIGN(bool present, image_present(dst, manifest.descriptor()));
-  if (present)
+  TRY_ASSIGN(Presence there, image_presence(dst, manifest.descriptor(), tag));
+  if (there != Presence::absent)
     res.blobs_skipped = static_cast<int>(blobs.size());
   else
     TRY(move_blobs(src, dst, blobs, added, opts, res));
-  if (!present || !tag.empty())
+  if (there != Presence::tagged)
     TRY(dst.put_manifest(tag.empty() ? manifest.digest().str() : tag, manifest.bytes(),
                          manifest.media_type()));
   res.target = manifest.descriptor();

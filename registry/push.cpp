@@ -80,8 +80,8 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
   BlobSources sources(sources_dir(store));
   const std::string& registry = dest.client().registry();
   TransferResult res;
-  TRY_ASSIGN(bool present, image_present(dest, top));
-  if (present) {
+  TRY_ASSIGN(Presence there, image_presence(dest, top, tag));
+  if (there != Presence::absent) {
     res.blobs_skipped = static_cast<int>(plan.blobs.size());
     if (opts.progress) opts.progress("Image " + top.digest.str() + " already there");
   } else {
@@ -94,8 +94,7 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
       for (auto& [d, b] : plan.manifests)
         TRY(dest.put_manifest(d.digest.str(), b, d.media_type));
   }
-  // By digest the image is complete once present; a tag still has to point at it.
-  if (!present || !tag.empty())
+  if (there != Presence::tagged)
     TRY(dest.put_manifest(tag.empty() ? top.digest.str() : tag, top_bytes, top.media_type));
   res.target = top;
   res.target.annotations.clear();
