@@ -161,9 +161,11 @@ class CurlTransport final : public Transport {
 
   const CurlOptions& opts() const { return opts_; }
 
-  // The system CAs plus the registry's own, parsed once per registry and
+  // The system CAs plus the registry's own, set up once per registry and
   // shared by its connections: left to libcurl, every new connection would
   // parse the whole system bundle again (tens of milliseconds of CPU each).
+  // The system CAs come from the hashed directory when there is one, where
+  // OpenSSL reads only the issuer a chain asks for, else from the bundle.
   X509_STORE* ca_store(const std::string& host_port, const std::string& extra) {
     std::lock_guard lock(mu_);
     auto& slot = stores_[host_port];
@@ -172,13 +174,19 @@ class CurlTransport final : public Transport {
       system_probed_ = true;
       CURL* probe = curl_easy_init();
       char* path = nullptr;
+      if (probe && curl_easy_getinfo(probe, CURLINFO_CAPATH, &path) == CURLE_OK && path)
+        system_dir_ = path;
+      path = nullptr;
       if (probe && curl_easy_getinfo(probe, CURLINFO_CAINFO, &path) == CURLE_OK && path)
         system_bundle_ = path;
       if (probe) curl_easy_cleanup(probe);
     }
     slot.reset(X509_STORE_new());
-    // A missing system bundle leaves only the registry's own CAs.
-    if (!system_bundle_.empty()) X509_STORE_load_file(slot.get(), system_bundle_.c_str());
+    // Missing system CAs leave only the registry's own.
+    if (!system_dir_.empty())
+      X509_STORE_load_path(slot.get(), system_dir_.c_str());
+    else if (!system_bundle_.empty())
+      X509_STORE_load_file(slot.get(), system_bundle_.c_str());
     if (!extra.empty()) {
       BIO* bio = BIO_new_mem_buf(extra.data(), static_cast<int>(extra.size()));
       while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
@@ -197,7 +205,7 @@ class CurlTransport final : public Transport {
   std::vector<std::unique_ptr<Slot>> idle_;
   std::map<std::string, std::unique_ptr<X509_STORE, StoreDel>> stores_;
   bool system_probed_ = false;
-  std::string system_bundle_;
+  std::string system_dir_, system_bundle_;
 };
 
 CurlExchange::~CurlExchange() {
