@@ -204,6 +204,15 @@ Result<Descriptor> Store::resolve(std::string_view image) const {
       auto it = d.annotations.find(std::string(kRefNameAnnotation));
       if (it != d.annotations.end() && it->second == ref->str()) return d;
     }
+    // Layouts other tools wrote name images loosely ("1", "app:v2" for
+    // `skopeo copy … oci:DIR:1`); `kiln images` shows those names normalized,
+    // so they are found by either spelling.
+    for (auto& d : list) {
+      auto it = d.annotations.find(std::string(kRefNameAnnotation));
+      if (it == d.annotations.end()) continue;
+      auto stored = Reference::parse(it->second);
+      if (stored && stored->str() == ref->str()) return d;
+    }
     // name@digest also finds an image stored under name:tag with that digest.
     if (ref->digest)
       for (auto& d : list)

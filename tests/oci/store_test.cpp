@@ -84,6 +84,26 @@ TEST(Store, NamesResolveByReferenceDigestAndPrefix) {
   EXPECT_EQ(img->config.diff_ids().size(), 1u);
 }
 
+// A layout written by another tool names its image "1" (skopeo's oci:DIR:1):
+// found as "1" and as the normalized name `kiln images` shows.
+TEST(Store, LooseNamesFromOtherToolsResolve) {
+  test::Scratch dir;
+  auto store = Store::open(dir.path());
+  auto d = put_image(*store, "layer-2");
+  ASSERT_TRUE(store->update_index([&](std::vector<Descriptor>& list) -> Status {
+    Descriptor named = d;
+    named.annotations[std::string(kRefNameAnnotation)] = "1";
+    list.push_back(named);
+    return {};
+  }));
+  for (std::string name : {"1", "1:latest", "docker.io/library/1:latest"}) {
+    auto r = store->resolve(name);
+    ASSERT_TRUE(r) << name << ": " << r.error().what();
+    EXPECT_EQ(r->digest, d.digest);
+  }
+  EXPECT_FALSE(store->resolve("2"));
+}
+
 TEST(Store, RemovingAnImageKeepsSharedBlobs) {
   test::Scratch dir;
   auto store = Store::open(dir.path());
