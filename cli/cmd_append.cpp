@@ -26,7 +26,7 @@ KILN_COMMAND(append) {
         opts.compression = comp;
         if (std::getenv("SOURCE_DATE_EPOCH")) opts.source_date_epoch = created;
         TRY_ASSIGN(auto store, cli::open_store(g));
-        TRY_ASSIGN(auto base, cli::open_edit_base(g, store, image, platform));
+        TRY_ASSIGN(auto base, cli::open_edit_base(g, image, platform));
         std::vector<layers::NewLayer> added;
         std::vector<oci::Descriptor> added_blobs;
         for (auto& s : sources) {

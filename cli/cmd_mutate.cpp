@@ -26,7 +26,7 @@ KILN_COMMAND(mutate) {
         if (workdir_opt->count()) edit.working_dir = workdir;
         if (stop_opt->count()) edit.stop_signal = stop_signal;
         TRY_ASSIGN(auto store, cli::open_store(g));
-        TRY_ASSIGN(auto base, cli::open_edit_base(g, store, image, platform));
+        TRY_ASSIGN(auto base, cli::open_edit_base(g, image, platform));
         TRY_ASSIGN(auto config, oci::apply_config_edit(base.image.config, edit));
         oci::Descriptor cd;
         cd.digest = config.digest();

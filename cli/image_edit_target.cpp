@@ -1,5 +1,7 @@
 #include "cli/image_edit_target.hpp"
 
+#include "cli/remote_image.hpp"
+
 namespace kiln::cli {
 
 namespace {
@@ -10,37 +12,10 @@ registry::ClientOptions client_options(const Globals& g) {
 
 }  // namespace
 
-Result<EditBase> open_edit_base(const Globals& g, oci::Store& store, const std::string& image,
+Result<EditBase> open_edit_base(const Globals& g, const std::string& image,
                                 const std::string& platform) {
-  std::string_view text = image;
-  bool remote = text.starts_with("docker://");
-  if (remote) text.remove_prefix(9);
-  EditBase base;
-  std::optional<Error> store_miss;
-  if (!remote) {
-    auto local = store.load_image(text);
-    if (local) {
-      base.image = std::move(*local);
-      return base;
-    }
-    if (local.error().message.find("not found in") == std::string::npos)
-      return tl::unexpected(local.error());
-    store_miss = local.error();
-  }
-  TRY_ASSIGN(auto ref, oci::Reference::parse(text));
-  std::optional<oci::Platform> want;
-  if (!platform.empty()) {
-    TRY_ASSIGN(want, oci::Platform::parse(platform));
-  }
-  base.from = registry::remote_for(ref.registry, ref.repository, client_options(g));
-  auto fetched = registry::fetch_remote_image(*base.from, ref.identifier(), want);
-  if (!fetched) {
-    // Say both, as kiln inspect does: the user may have meant either image.
-    if (store_miss) return fail(store_miss->what(), "; on its registry: ", fetched.error().what());
-    return tl::unexpected(fetched.error());
-  }
-  base.image = std::move(*fetched);
-  return base;
+  TRY_ASSIGN(auto found, find_image(g, image, platform));
+  return EditBase{std::move(found.image), std::move(found.remote)};
 }
 
 Status write_edit_result(const Globals& g, oci::Store& store, EditBase& base,

@@ -22,8 +22,9 @@ struct EditBase {
   std::optional<registry::Remote> from;  // set for a registry image
 };
 
-// `platform` picks from a remote index ("" : the host's).
-Result<EditBase> open_edit_base(const Globals& g, oci::Store& store, const std::string& image,
+// `platform` picks from a remote index ("" : the host's). The lookup is
+// find_image's (remote_image.hpp).
+Result<EditBase> open_edit_base(const Globals& g, const std::string& image,
                                 const std::string& platform);
 
 // Writes a derived image (config bytes, manifest over the base's layers and
