@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "oci/manifest.hpp"
+#include "oci/media_types.hpp"
+#include "registry/transfer.hpp"
 #include "tests/registry/test_util.hpp"
 #include "tests/support/fault_proxy.hpp"
 
@@ -156,6 +158,60 @@ TEST_F(KilnEdit, MutateAndAppendOnRegistryMoveNoLayers) {
   EXPECT_EQ(pulled->manifest.layers().size(), 3u);
   EXPECT_EQ(pulled->config.diff_ids().size(), 3u);
   EXPECT_EQ(pulled->config.env().back(), "MODE=prod");
+}
+
+// A multi-platform image on a registry: every platform edited alike, the
+// result an index again with the same platforms; attestations are dropped;
+// --platform edits one image only. No layer is downloaded.
+TEST_F(KilnEdit, MutateRegistryIndexEditsEveryPlatform) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  FaultProxy counter(reg.port());
+  auto store = oci::Store::open(s / "root");
+  auto host = make_image(*store, "example.com/x:host", {1000}, 61);
+  auto arm = make_image(*store, "example.com/x:arm", {2000}, 62);
+  auto att = make_image(*store, "example.com/x:att", {300}, 63);
+  std::vector<oci::Descriptor> children = {host.top, arm.top, att.top};
+  children[0].platform = oci::Platform::host();
+  children[1].platform = *oci::Platform::parse(
+      oci::Platform::host().architecture == "arm" ? "linux/s390x" : "linux/arm/v7");
+  children[2].platform = *oci::Platform::parse("unknown/unknown");
+  children[2].annotations["vnd.docker.reference.type"] = "attestation-manifest";
+  children[2].annotations["vnd.docker.reference.digest"] = host.top.digest.str();
+  auto index = oci::Index::create(oci::media::kOciIndex, children);
+  ASSERT_TRUE(store->put_blob_bytes(index.bytes()));
+  auto remote = registry::remote_for(counter.host(), "edit/multi", fast_options());
+  ASSERT_TRUE(registry::push_image(*store, index.descriptor(), remote, "v1", {}));
+  std::string base = counter.host() + "/edit/multi";
+
+  size_t mark = counter.requests().size();
+  auto r =
+      kiln({"mutate", base + ":v1", "-t", base + ":v2", "--label", "tier=web", "--format", "json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::vector<oci::Descriptor> layers = {host.blobs[1], arm.blobs[1]};
+  EXPECT_EQ(count(counter.requests(), mark, "GET", layers), 0);
+  auto made = oci::Index::parse(kiln({"manifest", base + ":v2"}).out);
+  ASSERT_TRUE(made) << made.error().what();
+  EXPECT_EQ(nlohmann::json::parse(r.out)["digest"], made->digest().str());
+  ASSERT_EQ(made->manifests().size(), 2u) << "the attestation is dropped";
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& d = made->manifests()[i];
+    ASSERT_TRUE(d.platform);
+    EXPECT_EQ(d.platform->str(), children[i].platform->str());
+    auto cfg = nlohmann::json::parse(kiln({"config", base + "@" + d.digest.str()}).out);
+    EXPECT_EQ(cfg["config"]["Labels"]["tier"], "web") << d.platform->str();
+    auto m = oci::Manifest::parse(kiln({"manifest", base + "@" + d.digest.str()}).out);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->layers()[0].digest, (i == 0 ? host : arm).blobs[1].digest);
+  }
+
+  // --platform: that one image, edited, named alone.
+  r = kiln({"mutate", base + ":v1", "-t", base + ":v3", "--platform", children[1].platform->str(),
+            "--user", "nobody"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto single = oci::Manifest::parse(kiln({"manifest", base + ":v3"}).out);
+  ASSERT_TRUE(single) << single.error().what();
+  EXPECT_EQ(single->layers()[0].digest, arm.blobs[1].digest);
 }
 
 }  // namespace
