@@ -115,7 +115,7 @@ class DecompressReader : public Reader {
         member_done_ = false;
       }
       TRY_ASSIGN(bool more, refill());
-      s.next_in = more ? reinterpret_cast<uint8_t*>(ibuf_.data() + ipos_) : nullptr;
+      s.next_in = reinterpret_cast<uint8_t*>(ibuf_.data() + (more ? ipos_ : 0));
       s.avail_in = more ? static_cast<uint32_t>(iend_ - ipos_) : 0;
       size_t room = std::min<size_t>(buf.size(), 1u << 30);
       s.next_out = reinterpret_cast<uint8_t*>(buf.data());
@@ -125,7 +125,11 @@ class DecompressReader : public Reader {
       size_t produced = room - s.avail_out;
       if (rc != ISAL_DECOMP_OK)
         return fail(what_, ": corrupt gzip data (",
-                    rc == ISAL_INCORRECT_CHECKSUM ? "checksum mismatch" : "invalid deflate stream",
+                    rc == ISAL_INCORRECT_CHECKSUM   ? "CRC or size in the trailer does not match"
+                    : rc == ISAL_INVALID_WRAPPER    ? "not a gzip header"
+                    : rc == ISAL_UNSUPPORTED_METHOD ? "not deflate-compressed"
+                    : rc == ISAL_NEED_DICT          ? "needs a preset dictionary"
+                                                    : "invalid deflate data",
                     ")");
       if (s.block_state == ISAL_BLOCK_FINISH)
         member_done_ = true;

@@ -36,7 +36,9 @@ Status merge_all(const oci::Store& store, const oci::LocalImage& image, const fs
 // place: `dest` must be absent or an empty directory, and is never half there.
 Status into_fresh_dir(const fs::path& dest, const std::function<Status(const fs::path&)>& fill) {
   std::error_code ec;
-  fs::path target = fs::absolute(dest, ec);
+  // "out/" names the directory "out", not an entry inside it.
+  fs::path target = fs::absolute(dest, ec).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
   bool existed = fs::exists(target, ec);
   if (existed && (!fs::is_directory(target, ec) || !fs::is_empty(target, ec)))
     return fail(dest.string(), ": exists and is not an empty directory");

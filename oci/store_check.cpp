@@ -1,10 +1,13 @@
 #include "oci/store_check.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
 
+#include "base/fd.hpp"
 #include "oci/media_types.hpp"
 
 namespace kiln::oci {
@@ -135,6 +138,19 @@ Status remove_unreached(Store& store, const Reachable& keep, PruneReport& report
   return {};
 }
 
+// True when some process holds a layer-cache fill lock (".<diff-id>.lock").
+bool layer_fill_running(const fs::path& layers_dir) {
+  auto entries = list_dir(layers_dir);
+  if (!entries) return false;
+  for (auto& p : *entries) {
+    std::string n = p.filename().string();
+    if (!n.starts_with(".") || !n.ends_with(".lock")) continue;
+    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) return true;
+  }
+  return false;
+}
+
 // Temporaries older than an hour: younger ones may belong to a running kiln,
 // older ones were left by a crash (a killed build, a layer-cache fill cut off).
 void remove_stale(const fs::path& dir, std::string_view prefix) {
@@ -193,7 +209,9 @@ Result<PruneReport> prune(Store& store) {
   PruneReport report;
   TRY(remove_unreached(store, keep, report));
   remove_stale(store.tmp_dir(), "");
-  remove_stale(store.layers_dir(), ".tmp-");
+  // A long fill may write deep in its staging dir for over an hour without
+  // touching the dir itself: while any fill holds its lock, none is stale.
+  if (!layer_fill_running(store.layers_dir())) remove_stale(store.layers_dir(), ".tmp-");
   return report;
 }
 

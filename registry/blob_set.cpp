@@ -2,17 +2,21 @@
 
 #include <mutex>
 
+#include "base/log.hpp"
 #include "registry/parallel.hpp"
 
 namespace kiln::registry {
 
-Result<Presence> image_presence(Remote& dst, const oci::Descriptor& top, const std::string& tag) {
-  if (!tag.empty()) {
-    TRY_ASSIGN(auto under_tag, dst.head_manifest(tag, true));
-    if (under_tag && under_tag->digest == top.digest) return Presence::tagged;
-  }
-  TRY_ASSIGN(auto by_digest, dst.head_manifest(top.digest.str(), true));
-  if (!by_digest || by_digest->digest != top.digest) return Presence::absent;
+Presence image_presence(Remote& dst, const oci::Descriptor& top, const std::string& tag) {
+  // A shortcut only: whatever the registry answers short of the digest asked
+  // for (an error, an old schema, no such repository yet) means "push it".
+  auto holds = [&](const std::string& reference) {
+    auto have = dst.head_manifest(reference, true);
+    if (!have) log_debug(have.error().message + " (pushing everything)");
+    return have && *have && (*have)->digest == top.digest;
+  };
+  if (!tag.empty() && holds(tag)) return Presence::tagged;
+  if (!holds(top.digest.str())) return Presence::absent;
   return tag.empty() ? Presence::tagged : Presence::present;
 }
 

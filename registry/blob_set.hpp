@@ -28,8 +28,8 @@ enum class Presence {
 };
 
 // Asks for `tag` first when one is given (an unchanged re-push is then a
-// single request), else for the digest.
-Result<Presence> image_presence(Remote& dst, const oci::Descriptor& top, const std::string& tag);
+// single request), then for the digest; any failure to tell means absent.
+Presence image_presence(Remote& dst, const oci::Descriptor& top, const std::string& tag);
 
 // Uploads `blobs` to `dst` on opts.jobs threads (each skipped when the registry
 // has it, mounted when it can be), adding each outcome to `res` and reporting

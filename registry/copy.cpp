@@ -62,7 +62,7 @@ Result<TransferResult> copy_image(Remote& src, const std::string& src_reference,
                                   const std::string& dst_tag, const TransferOptions& opts) {
   TRY_ASSIGN(auto img, resolve_remote(src, src_reference, opts.platforms));
   TransferResult res;
-  TRY_ASSIGN(Presence there, image_presence(dst, img.target, dst_tag));
+  Presence there = image_presence(dst, img.target, dst_tag);
   if (there != Presence::absent) {
     res.blobs_skipped = static_cast<int>(img.blobs.size());
     if (opts.progress) opts.progress("Image " + img.target.digest.str() + " already there");
@@ -82,7 +82,8 @@ Result<TransferResult> copy_image(Remote& src, const std::string& src_reference,
     TRY(dst.put_manifest(dst_tag.empty() ? m.digest.str() : dst_tag, m.bytes, m.media_type));
   }
   res.target = img.target;
-  if (opts.progress) opts.progress("Wrote manifest " + img.target.digest.str());
+  if (opts.progress && there != Presence::tagged)
+    opts.progress("Wrote manifest " + img.target.digest.str());
   return res;
 }
 
@@ -94,7 +95,7 @@ Result<TransferResult> push_derived(Remote& src, Remote& dst, const std::string&
   for (auto& l : manifest.layers())
     blobs.push_back(l);
   TransferResult res;
-  TRY_ASSIGN(Presence there, image_presence(dst, manifest.descriptor(), tag));
+  Presence there = image_presence(dst, manifest.descriptor(), tag);
   if (there != Presence::absent)
     res.blobs_skipped = static_cast<int>(blobs.size());
   else
@@ -103,7 +104,8 @@ Result<TransferResult> push_derived(Remote& src, Remote& dst, const std::string&
     TRY(dst.put_manifest(tag.empty() ? manifest.digest().str() : tag, manifest.bytes(),
                          manifest.media_type()));
   res.target = manifest.descriptor();
-  if (opts.progress) opts.progress("Wrote manifest " + manifest.digest().str());
+  if (opts.progress && there != Presence::tagged)
+    opts.progress("Wrote manifest " + manifest.digest().str());
   return res;
 }
 

@@ -13,10 +13,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <vector>
 
+#include "base/files.hpp"
 #include "base/log.hpp"
 #include "registry/http.hpp"
 #include "registry/url.hpp"
@@ -164,48 +167,77 @@ class CurlTransport final : public Transport {
   // The system CAs plus the registry's own, set up once per registry and
   // shared by its connections: left to libcurl, every new connection would
   // parse the whole system bundle again (tens of milliseconds of CPU each).
-  // The system CAs come from the hashed directory when there is one, where
-  // OpenSSL reads only the issuer a chain asks for, else from the bundle.
-  X509_STORE* ca_store(const std::string& host_port, const std::string& extra) {
+  // The system CAs come from the hashed directory when it has hash links,
+  // where OpenSSL reads only the issuer a chain asks for, else from the bundle.
+  Result<X509_STORE*> ca_store(const std::string& host_port, const std::string& extra) {
     std::lock_guard lock(mu_);
     auto& slot = stores_[host_port];
     if (slot) return slot.get();
-    if (!system_probed_) {
-      system_probed_ = true;
-      CURL* probe = curl_easy_init();
-      char* path = nullptr;
-      if (probe && curl_easy_getinfo(probe, CURLINFO_CAPATH, &path) == CURLE_OK && path)
-        system_dir_ = path;
-      path = nullptr;
-      if (probe && curl_easy_getinfo(probe, CURLINFO_CAINFO, &path) == CURLE_OK && path)
-        system_bundle_ = path;
-      if (probe) curl_easy_cleanup(probe);
-    }
-    slot.reset(X509_STORE_new());
-    // Missing system CAs leave only the registry's own.
-    if (!system_dir_.empty())
-      X509_STORE_load_path(slot.get(), system_dir_.c_str());
+    probe_system_cas();
+    std::unique_ptr<X509_STORE, StoreDel> store(X509_STORE_new());
+    if (!store) return fail("TLS for ", host_port, ": cannot create a certificate store");
+    // As libcurl does: a CA given for one registry may be an intermediate.
+    X509_STORE_set_flags(store.get(), X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_TRUSTED_FIRST);
+    if (hashed_dir_)
+      X509_STORE_load_path(store.get(), system_dir_.c_str());
     else if (!system_bundle_.empty())
-      X509_STORE_load_file(slot.get(), system_bundle_.c_str());
+      X509_STORE_load_file(store.get(), system_bundle_.c_str());
+    int added = 0;
     if (!extra.empty()) {
       BIO* bio = BIO_new_mem_buf(extra.data(), static_cast<int>(extra.size()));
       while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-        X509_STORE_add_cert(slot.get(), cert);
+        X509_STORE_add_cert(store.get(), cert);
         X509_free(cert);
+        ++added;
       }
       BIO_free(bio);
     }
     ERR_clear_error();
+    if (!extra.empty() && added == 0)
+      return fail("TLS for ", host_port,
+                  ": its CA files (certs.d or --cert-dir) hold no PEM certificate");
+    slot = std::move(store);
     return slot.get();
   }
 
+  // The system CAs and the registry's, as one PEM text: for connections
+  // through an https:// proxy, whose own TLS must keep libcurl's defaults.
+  std::string ca_pem(const std::string& extra) {
+    std::lock_guard lock(mu_);
+    probe_system_cas();
+    if (!system_pem_) system_pem_ = read_file(system_bundle_, 16 << 20).value_or("");
+    return *system_pem_ + "\n" + extra;
+  }
+
  private:
+  // libcurl's built-in CA locations, once; called under mu_.
+  void probe_system_cas() {
+    if (system_probed_) return;
+    system_probed_ = true;
+    CURL* probe = curl_easy_init();
+    if (!probe) return;
+    char* path = nullptr;
+    if (curl_easy_getinfo(probe, CURLINFO_CAPATH, &path) == CURLE_OK && path) system_dir_ = path;
+    path = nullptr;
+    if (curl_easy_getinfo(probe, CURLINFO_CAINFO, &path) == CURLE_OK && path) system_bundle_ = path;
+    curl_easy_cleanup(probe);
+    // OpenSSL finds certificates in a directory only through c_rehash links.
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(system_dir_, ec);
+         !ec && it != std::filesystem::directory_iterator() && !hashed_dir_; it.increment(ec)) {
+      std::string n = it->path().filename().string();
+      hashed_dir_ =
+          n.size() == 10 && n.ends_with(".0") && n.find_first_not_of("0123456789abcdef") == 8;
+    }
+  }
+
   CurlOptions opts_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Slot>> idle_;
   std::map<std::string, std::unique_ptr<X509_STORE, StoreDel>> stores_;
-  bool system_probed_ = false;
+  bool system_probed_ = false, hashed_dir_ = false;
   std::string system_dir_, system_bundle_;
+  std::optional<std::string> system_pem_;
 };
 
 CurlExchange::~CurlExchange() {
@@ -322,13 +354,6 @@ Status CurlExchange::begin(const Request& req) {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
-  if (tls.verify && url->scheme == "https") {
-    curl_easy_setopt(e, CURLOPT_CAINFO, nullptr);
-    curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
-    if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, &use_store) != CURLE_OK)
-      return fail(what_, ": this libcurl is not built with OpenSSL, which kiln needs for TLS");
-    curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, t_.ca_store(host_port, tls.extra_ca_pem));
-  }
   if (!tls.client_cert.empty()) {
     curl_easy_setopt(e, CURLOPT_SSLCERT, tls.client_cert.c_str());
     curl_easy_setopt(e, CURLOPT_SSLKEY, tls.client_key.c_str());
@@ -339,6 +364,24 @@ Status CurlExchange::begin(const Request& req) {
       url->scheme == "https" ? env("https_proxy", "HTTPS_PROXY") : env("http_proxy", "HTTP_PROXY");
   if (proxy.empty()) proxy = env("all_proxy", "ALL_PROXY");
   curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
+  if (tls.verify && url->scheme == "https") {
+    if (proxy.starts_with("https://")) {
+      // libcurl would hand the proxy's TLS to the same callback: the
+      // registry's CAs must not vouch for the proxy, so no shared store here.
+      if (!tls.extra_ca_pem.empty()) {
+        std::string pem = t_.ca_pem(tls.extra_ca_pem);
+        curl_blob blob{pem.data(), pem.size(), CURL_BLOB_COPY};
+        curl_easy_setopt(e, CURLOPT_CAINFO_BLOB, &blob);
+      }
+    } else {
+      TRY_ASSIGN(X509_STORE * store, t_.ca_store(host_port, tls.extra_ca_pem));
+      curl_easy_setopt(e, CURLOPT_CAINFO, nullptr);
+      curl_easy_setopt(e, CURLOPT_CAPATH, nullptr);
+      if (curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, &use_store) != CURLE_OK)
+        return fail(what_, ": this libcurl is not built with OpenSSL, which kiln needs for TLS");
+      curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, store);
+    }
+  }
   // The proxy's "200 Connection established" must not pass for the registry's answer.
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   std::string no_proxy = env("no_proxy", "NO_PROXY");

@@ -80,7 +80,7 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
   BlobSources sources(sources_dir(store));
   const std::string& registry = dest.client().registry();
   TransferResult res;
-  TRY_ASSIGN(Presence there, image_presence(dest, top, tag));
+  Presence there = image_presence(dest, top, tag);
   if (there != Presence::absent) {
     res.blobs_skipped = static_cast<int>(plan.blobs.size());
     if (opts.progress) opts.progress("Image " + top.digest.str() + " already there");
@@ -100,7 +100,8 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
   res.target.annotations.clear();
   for (auto& b : plan.blobs)
     sources.record(b.digest, registry, dest.repository());
-  if (opts.progress) opts.progress("Wrote manifest " + top.digest.str());
+  if (opts.progress && there != Presence::tagged)
+    opts.progress("Wrote manifest " + top.digest.str());
   return res;
 }
 

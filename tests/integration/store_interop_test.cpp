@@ -1,7 +1,10 @@
 // The Foundation end to end: kiln writes a store and archives that skopeo and
 // umoci read, reads what skopeo writes, and refuses bad input with one line,
 // exit 1 and the store untouched.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -311,6 +314,21 @@ TEST_F(StoreInterop, PruneKeepsTheLayerCacheOfNamedImages) {
   ASSERT_EQ(kiln({"prune"}).status, 0);
   EXPECT_FALSE(fs::exists(layers / chain1));
   EXPECT_TRUE(fs::is_directory(layers / d0)) << "busybox:1 still uses its layer";
+
+  // An old-looking fill while some fill holds its lock may be that running fill.
+  fs::create_directories(layers / ".tmp-long-fill");
+  fs::last_write_time(layers / ".tmp-long-fill",
+                      fs::file_time_type::clock::now() - std::chrono::hours(2));
+  {
+    int fd = ::open((layers / ".abc.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    ASSERT_EQ(kiln({"prune"}).status, 0);
+    EXPECT_TRUE(fs::exists(layers / ".tmp-long-fill"));
+    ::close(fd);
+  }
+  ASSERT_EQ(kiln({"prune"}).status, 0);
+  EXPECT_FALSE(fs::exists(layers / ".tmp-long-fill"));
   expect_fsck_clean();
 }
 

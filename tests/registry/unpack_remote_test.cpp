@@ -51,7 +51,7 @@ TEST_F(RemoteUnpack, StreamsLayersIntoTheDirectoryAndStoresNothing) {
   std::string ref = reg.host() + "/u/app:1";
   auto r = kiln({"push", "-q", "example.com/u/app:1", ref});
   ASSERT_EQ(r.status, 0) << r.err;
-  r = kiln({"unpack", "example.com/u/app:1", (s / "local").string()});
+  r = kiln({"unpack", "example.com/u/app:1", (s / "local").string() + "/"});  // "DIR/" is DIR
   ASSERT_EQ(r.status, 0) << r.err;
 
   for (std::string name : {ref, "docker://" + ref}) {
