@@ -95,7 +95,7 @@ Result<registry::TransferResult> copy(const Endpoint& from, const Endpoint& to,
                registry::fetch_remote_image(s, from.ref.identifier(), t.platforms.platform));
     img.name = from.ref.str();
     img.top = img.manifest.descriptor();
-    layers::BlobOpen open = [&s](const oci::Descriptor& d) {
+    oci::BlobOpen open = [&s](const oci::Descriptor& d) {
       return registry::open_verified_blob(s, d);
     };
     auto dir = to.file == "-" ? std::filesystem::temp_directory_path()

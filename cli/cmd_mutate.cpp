@@ -33,11 +33,7 @@ Status mutate_index(const cli::Globals& g, registry::Remote& src, const oci::Des
   TRY_ASSIGN(auto fetched, src.get_manifest(top.digest.str()));
   TRY_ASSIGN(auto index, oci::Index::parse(fetched.bytes, fetched.media_type));
   TRY_ASSIGN(auto ref, oci::Reference::parse(tag));
-  auto dst = ref.registry == src.client().registry()
-                 ? registry::Remote(src.client_ptr(), ref.repository)
-                 : registry::remote_for(
-                       ref.registry, ref.repository,
-                       registry::ClientOptions::from_flags(g.tls_verify, g.cert_dir, g.authfile));
+  auto dst = cli::edit_destination(g, src, ref);
   std::vector<oci::Descriptor> children;
   for (const oci::Descriptor& child : index.manifests()) {
     auto kind = child.annotations.find("vnd.docker.reference.type");

@@ -18,6 +18,13 @@ Result<EditBase> open_edit_base(const Globals& g, const std::string& image,
   return EditBase{std::move(found.image), std::move(found.remote)};
 }
 
+registry::Remote edit_destination(const Globals& g, const registry::Remote& src,
+                                  const oci::Reference& ref) {
+  if (ref.registry == src.client().registry())
+    return registry::Remote(src.client_ptr(), ref.repository);
+  return registry::remote_for(ref.registry, ref.repository, client_options(g));
+}
+
 Status write_edit_result(const Globals& g, oci::Store& store, EditBase& base,
                          const std::string& tag, const oci::ImageConfig& config,
                          const oci::Manifest& manifest, const std::vector<oci::Descriptor>& added,
@@ -29,9 +36,7 @@ Status write_edit_result(const Globals& g, oci::Store& store, EditBase& base,
     TRY(store.set_name(ref.str(), manifest.descriptor()));
   } else {
     registry::Remote& src = *base.from;
-    auto dst = ref.registry == src.client().registry()
-                   ? registry::Remote(src.client_ptr(), ref.repository)
-                   : registry::remote_for(ref.registry, ref.repository, client_options(g));
+    auto dst = edit_destination(g, src, ref);
     std::vector<registry::NewBlob> blobs{
         {manifest.config(), registry::bytes_opener(config.bytes())}};
     for (auto& d : added)

@@ -27,6 +27,11 @@ struct EditBase {
 Result<EditBase> open_edit_base(const Globals& g, const std::string& image,
                                 const std::string& platform);
 
+// Where a registry base's result goes: the -t reference's repository, through
+// the base's client when it is the same registry (one ping, one token cache).
+registry::Remote edit_destination(const Globals& g, const registry::Remote& src,
+                                  const oci::Reference& ref);
+
 // Writes a derived image (config bytes, manifest over the base's layers and
 // `added` layers already in `store`) under `tag`: named in the store for a
 // local base, pushed to the registry -t names for a registry base. Prints the

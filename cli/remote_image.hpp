@@ -1,7 +1,8 @@
 // An image named on the command line that may live in the local store or on
 // its registry: the local store is asked first; a name it does not have (or
 // one written docker://REF) is looked up on the registry, manifest and config
-// only. Used by the commands that read an image (inspect, unpack).
+// only. Used by the commands that read an image (inspect, unpack, mutate,
+// append).
 #pragma once
 
 #include <optional>

@@ -105,7 +105,7 @@ class TarOut {
 // Decompresses a layer blob into a temporary file (a tar header needs the size
 // first, and only the compressed size is known), checking it against the
 // config's diff-id on the way.
-Result<AtomicFile> uncompressed_layer(const BlobOpen& open, const fs::path& tmp_dir,
+Result<AtomicFile> uncompressed_layer(const oci::BlobOpen& open, const fs::path& tmp_dir,
                                       const Descriptor& layer, const oci::DiffId& diff_id) {
   TRY_ASSIGN(auto blob, open(layer));
   auto plain = make_decompressor(*blob, "layer " + layer.digest.str());
@@ -117,7 +117,7 @@ Result<AtomicFile> uncompressed_layer(const BlobOpen& open, const fs::path& tmp_
   return tmp;
 }
 
-Status save_docker(const BlobOpen& open, const fs::path& tmp_dir,
+Status save_docker(const oci::BlobOpen& open, const fs::path& tmp_dir,
                    const std::vector<oci::LocalImage>& images, TarOut& tar) {
   nlohmann::json manifest = nlohmann::json::array();
   std::set<std::string> written;
@@ -186,7 +186,7 @@ Status save_oci(const oci::Store& store, const std::vector<oci::LocalImage>& ima
 
 // Single-manifest images whose manifest and config are at hand; only layers
 // are opened.
-Status save_oci_streamed(const BlobOpen& open, const std::vector<oci::LocalImage>& images,
+Status save_oci_streamed(const oci::BlobOpen& open, const std::vector<oci::LocalImage>& images,
                          TarOut& tar) {
   TRY(add_index(images, tar));
   std::set<std::string> written;
@@ -239,12 +239,14 @@ Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>&
                     ArchiveFormat format, const fs::path& out) {
   return write_archive(out, [&](TarOut& tar) -> Status {
     if (format == ArchiveFormat::oci) return save_oci(store, images, tar);
-    BlobOpen open = [&store](const Descriptor& d) { return store.open_blob(d.digest, d.size); };
+    oci::BlobOpen open = [&store](const Descriptor& d) {
+      return store.open_blob(d.digest, d.size);
+    };
     return save_docker(open, store.tmp_dir(), images, tar);
   });
 }
 
-Status save_archive_from(const BlobOpen& open, const std::vector<oci::LocalImage>& images,
+Status save_archive_from(const oci::BlobOpen& open, const std::vector<oci::LocalImage>& images,
                          ArchiveFormat format, const fs::path& out, const fs::path& tmp_dir) {
   return write_archive(out, [&](TarOut& tar) -> Status {
     if (format == ArchiveFormat::oci) return save_oci_streamed(open, images, tar);

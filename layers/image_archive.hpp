@@ -29,14 +29,11 @@ Result<ArchiveFormat> parse_archive_format(std::string_view s);  // "docker-arch
 Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>& images,
                     ArchiveFormat format, const std::filesystem::path& out);
 
-// Opens a blob, verified as it is read (a registry's, for instance).
-using BlobOpen = std::function<Result<std::unique_ptr<Reader>>(const oci::Descriptor&)>;
-
 // As save_archive, for single-manifest images whose manifest and config are
 // in hand and whose layers `open` streams straight into the archive (oci) or,
 // for docker-archive, through one temporary file in `tmp_dir` per layer (a tar
 // header needs the uncompressed size before the bytes).
-Status save_archive_from(const BlobOpen& open, const std::vector<oci::LocalImage>& images,
+Status save_archive_from(const oci::BlobOpen& open, const std::vector<oci::LocalImage>& images,
                          ArchiveFormat format, const std::filesystem::path& out,
                          const std::filesystem::path& tmp_dir);
 

@@ -62,8 +62,8 @@ Status unpack_image(const oci::Store& store, const oci::LocalImage& image, const
       dest, [&](const fs::path& stage) { return merge_all(store, image, stage, opts); });
 }
 
-Status unpack_image_from(const LayerOpen& open, const oci::LocalImage& image, const fs::path& dest,
-                         const ApplyOptions& opts) {
+Status unpack_image_from(const oci::BlobOpen& open, const oci::LocalImage& image,
+                         const fs::path& dest, const ApplyOptions& opts) {
   TRY(check_layers(image));
   return into_fresh_dir(dest, [&](const fs::path& stage) -> Status {
     auto diff_ids = image.config.diff_ids();

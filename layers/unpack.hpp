@@ -11,8 +11,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
-#include <memory>
 #include <vector>
 
 #include "base/result.hpp"
@@ -27,14 +25,10 @@ namespace kiln::layers {
 Status unpack_image(const oci::Store& store, const oci::LocalImage& image,
                     const std::filesystem::path& dest, const ApplyOptions& opts = {});
 
-// Where a layer's compressed bytes come from when they are not in a store: a
-// reader that checks the layer's digest and size as it ends.
-using LayerOpen = std::function<Result<std::unique_ptr<Reader>>(const oci::Descriptor&)>;
-
 // Registry → rootfs: the image's layers applied into `dest` straight from
 // `open`, bottom first, each streamed once (digest, size and diff-id checked
 // on the way); nothing is stored and no cache entry is made. `dest` as above.
-Status unpack_image_from(const LayerOpen& open, const oci::LocalImage& image,
+Status unpack_image_from(const oci::BlobOpen& open, const oci::LocalImage& image,
                          const std::filesystem::path& dest, const ApplyOptions& opts = {});
 
 // The flattened filesystem as an uncompressed, deterministic tar into `out`

@@ -43,6 +43,10 @@ struct LocalImage {
   ImageConfig config;
 };
 
+// Opens a blob's bytes, verified (digest and size) as they are read: a
+// store's, or a registry's when the blob is not in any store.
+using BlobOpen = std::function<Result<std::unique_ptr<Reader>>(const Descriptor&)>;
+
 class Store {
  public:
   // Opens the layout at `root`, creating it when absent. A directory that holds
