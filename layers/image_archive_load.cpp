@@ -70,7 +70,11 @@ class Extracted {
   static Result<Extracted> read(const fs::path& in, const fs::path& scratch) {
     Extracted x;
     std::unique_ptr<archive, ArchiveDeleter> a(archive_read_new());
-    archive_read_support_filter_all(a.get());
+    // What `docker load` accepts: plain tar, gzip, bzip2, xz and zstd.
+    archive_read_support_filter_gzip(a.get());
+    archive_read_support_filter_bzip2(a.get());
+    archive_read_support_filter_xz(a.get());
+    archive_read_support_filter_zstd(a.get());
     archive_read_support_format_tar(a.get());
     archive_read_support_format_gnutar(a.get());
     if (archive_read_open_filename(a.get(), in.c_str(), 1 << 20) != ARCHIVE_OK)

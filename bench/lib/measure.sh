@@ -12,9 +12,12 @@
 #   goal_abs METRIC MAX TEXT   issue target on kiln alone (wall in s, rss in KiB)
 #   run_group                  warm-up rounds, counted rounds, then the rows
 #
-# Wall time comes from bash's $EPOCHREALTIME around the run; user+sys CPU time and
-# peak RSS (the largest single process of the command's tree, as wait4 reports it)
-# from GNU time. Before each timed run the page cache is written back (`sync`), so
+# Wall time comes from bash's $EPOCHREALTIME around the run, less the harness's
+# own cost (GNU time and `bash -c` starting: ~17 ms here, which would otherwise
+# pull every ratio of a short command towards 1); calibrate_harness measures it
+# once per run as the median of 11 runs of `true`, as hyperfine does with its
+# shell. User+sys CPU time and peak RSS (the largest single process of the
+# command's tree, as wait4 reports it) come from GNU time. Before each timed run the page cache is written back (`sync`), so
 # one tool's dirty data is not flushed during the next tool's run.
 
 G_NAME=
@@ -49,7 +52,20 @@ kiln_entry() {
 goal() { G_GOALS+=("rel|$1|$2|$3"); }
 goal_abs() { G_GOALS+=("abs|$1|$2|$3"); }
 
-# measure CMD LOGBASE: sets M_WALL (s), M_CPU (s), M_RSS (KiB), M_RC
+HARNESS_WALL=0
+
+# calibrate_harness: HARNESS_WALL = median wall time of measuring `true`
+calibrate_harness() {
+  local i walls=""
+  HARNESS_WALL=0
+  for i in $(seq 11); do
+    measure true "$LOGS/harness"
+    walls+="$M_WALL "
+  done
+  read -r HARNESS_WALL _ _ < <(stats "$walls")
+}
+
+# measure CMD LOGBASE: sets M_WALL (s, less HARNESS_WALL), M_CPU (s), M_RSS (KiB), M_RC
 measure() {
   local tf=$RUN/time.out t0 t1 u s m
   : > "$tf"
@@ -58,7 +74,7 @@ measure() {
   M_RC=$?
   t1=$EPOCHREALTIME
   read -r u s m < <(tail -1 "$tf")
-  M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.4f", b-a}')
+  M_WALL=$(awk -v a="$t0" -v b="$t1" -v h="$HARNESS_WALL" 'BEGIN{w=b-a-h; printf "%.4f", (w > 0 ? w : 0)}')
   M_CPU=$(awk -v u="${u:-0}" -v s="${s:-0}" 'BEGIN{printf "%.2f", u+s}')
   M_RSS=${m:-0}
 }

@@ -149,6 +149,35 @@ TEST_F(StoreInterop, SavedArchivesReadBySkopeoAndLoadedBack) {
   expect_fsck_clean();
 }
 
+// Compressed archives load the way `docker load` takes them (gzip, zstd here);
+// a format libarchive would hand to an outside program (lrzip) is refused
+// without running anything.
+TEST_F(StoreInterop, LoadsCompressedArchivesAndRunsNoFilterProgram) {
+  import_busybox("localhost/busybox:1");
+  auto tar = dir_ / "docker.tar";
+  ASSERT_EQ(kiln({"save", "localhost/busybox:1", "-o", tar.string()}).status, 0);
+  ASSERT_EQ(kiln({"rmi", "localhost/busybox:1"}).status, 0);
+  for (std::string c : {"gzip", "zstd -q"}) {
+    auto r = sh(c + " -c '" + tar.string() + "' > '" + tar.string() + ".c'");
+    ASSERT_EQ(r.status, 0) << r.err;
+    auto load = kiln({"load", "-i", tar.string() + ".c"});
+    ASSERT_EQ(load.status, 0) << c << ": " << load.err;
+    ASSERT_EQ(kiln({"rmi", "localhost/busybox:1"}).status, 0);
+  }
+  auto bin = dir_ / "bin", marker = dir_ / "lrzip-ran";
+  fs::create_directories(bin);
+  kiln::test::write_text(bin / "lrzip", "#!/bin/sh\ntouch '" + marker.string() + "'\ncat\n");
+  fs::permissions(bin / "lrzip", fs::perms::owner_all);
+  kiln::test::write_text(dir_ / "evil.tar", std::string("LRZI\0\6", 6) + std::string(64, '\0'));
+  std::string before = store_state();
+  auto r = sh("PATH='" + bin.string() + "':$PATH '" + kiln::test::kiln_bin() + "' --root '" +
+              root_.string() + "' load -i '" + (dir_ / "evil.tar").string() + "'");
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("evil.tar"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(marker)) << "kiln load ran an outside decompressor";
+  EXPECT_EQ(store_state(), before);
+}
+
 TEST_F(StoreInterop, LoadsWhatSkopeoWrote) {
   require("skopeo");
   import_busybox("localhost/busybox:1");
