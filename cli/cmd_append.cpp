@@ -52,6 +52,6 @@ KILN_COMMAND(append) {
       ->required();
   cmd->add_option("--compression", compression, "Compression of the new layers")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  cmd->add_option("--platform", platform, "Platform to pick from a remote index");
+  cmd->add_option("--platform", platform, "Platform to pick from an index (default: this host)");
   kiln::cli::add_format_option(cmd, format);
 }

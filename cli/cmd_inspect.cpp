@@ -23,7 +23,7 @@ KILN_COMMAND(inspect) {
   cmd->add_option("IMAGE", image, "Image name or ID, or a registry reference (docker://REF)")
       ->required();
   cmd->add_option("--platform", platform,
-                  "Platform to pick from a remote index (OS/ARCH[/VARIANT])");
+                  "Platform to pick from an index (OS/ARCH[/VARIANT]; default: this host)");
   add_format_option(cmd, format);
 }
 

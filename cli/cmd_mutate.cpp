@@ -117,6 +117,6 @@ KILN_COMMAND(mutate) {
   stop_opt =
       cmd->add_option("--stop-signal", stop_signal, "Stop signal (SIGTERM, 15); \"\" clears it");
   cmd->add_option("--platform", platform,
-                  "Edit only this platform of a remote index (the result is that one image)");
+                  "Edit only this platform of an index (the result is that one image)");
   kiln::cli::add_format_option(cmd, format);
 }

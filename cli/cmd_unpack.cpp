@@ -24,7 +24,7 @@ KILN_COMMAND(unpack) {
       ->required();
   cmd->add_option("DIR", dir, "Destination (absent or empty)")->required();
   cmd->add_option("--platform", platform,
-                  "Platform to pick from a remote index (OS/ARCH[/VARIANT])");
+                  "Platform to pick from an index (OS/ARCH[/VARIANT]; default: this host)");
 }
 
 }  // namespace kiln::cli

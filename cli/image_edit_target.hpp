@@ -22,7 +22,7 @@ struct EditBase {
   std::optional<registry::Remote> from;  // set for a registry image
 };
 
-// `platform` picks from a remote index ("" : the host's). The lookup is
+// `platform` picks from an index, local or remote ("" : the host's). The lookup is
 // find_image's (remote_image.hpp).
 Result<EditBase> open_edit_base(const Globals& g, const std::string& image,
                                 const std::string& platform);

@@ -8,12 +8,8 @@ namespace kiln::cli {
 namespace {
 
 Result<FoundImage> find_remote(const Globals& g, std::string_view text,
-                               const std::string& platform) {
+                               const std::optional<oci::Platform>& want) {
   TRY_ASSIGN(auto ref, oci::Reference::parse(text));
-  std::optional<oci::Platform> want;
-  if (!platform.empty()) {
-    TRY_ASSIGN(want, oci::Platform::parse(platform));
-  }
   FoundImage found;
   found.remote = registry::remote_for(
       ref.registry, ref.repository,
@@ -26,9 +22,13 @@ Result<FoundImage> find_remote(const Globals& g, std::string_view text,
 
 Result<FoundImage> find_image(const Globals& g, std::string_view name,
                               const std::string& platform) {
-  if (name.starts_with("docker://")) return find_remote(g, name.substr(9), platform);
+  std::optional<oci::Platform> want;
+  if (!platform.empty()) {
+    TRY_ASSIGN(want, oci::Platform::parse(platform));
+  }
+  if (name.starts_with("docker://")) return find_remote(g, name.substr(9), want);
   TRY_ASSIGN(auto store, open_store(g));
-  auto local = store.load_image(name);
+  auto local = store.load_image(name, want);
   if (local) {
     FoundImage found;
     found.image = std::move(*local);
@@ -38,7 +38,7 @@ Result<FoundImage> find_image(const Globals& g, std::string_view name,
   if (local.error().message.find("not found in") == std::string::npos)
     return tl::unexpected(local.error());
   // Say both: the user may have meant either the local name or the remote one.
-  auto remote = find_remote(g, name, platform);
+  auto remote = find_remote(g, name, want);
   if (!remote) return fail(local.error().what(), "; on its registry: ", remote.error().what());
   return remote;
 }

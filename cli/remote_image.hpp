@@ -20,7 +20,8 @@ struct FoundImage {
   std::optional<registry::Remote> remote;  // when found on the registry
 };
 
-// `platform` ("" for the host's) picks from a remote index.
+// `platform` ("" for the host's) picks from an index, local or remote; a
+// single local image must be of that platform.
 Result<FoundImage> find_image(const Globals& g, std::string_view name, const std::string& platform);
 
 }  // namespace kiln::cli

@@ -242,22 +242,26 @@ Result<Descriptor> Store::resolve(std::string_view image) const {
   return fail("image ", ref->str(), " not found in ", root_.string());
 }
 
-Result<LocalImage> Store::load_descriptor(const Descriptor& top, std::string name) const {
+Result<LocalImage> Store::load_descriptor(const Descriptor& top, std::string name,
+                                          const std::optional<Platform>& platform) const {
+  const std::string what = name.empty() ? top.digest.str() : name;
   Descriptor target = top;
   if (media::is_index(top.media_type)) {
     TRY_ASSIGN(std::string bytes, read_blob(top.digest));
     auto ix = Index::parse(std::move(bytes), top.media_type);
     if (!ix) return fail("index ", top.digest.str(), ": ", ix.error().what());
-    Platform want = Platform::host();
+    Platform want = platform.value_or(Platform::host());
     const Descriptor* pick = nullptr;
-    for (auto& m : ix->manifests())
-      if (media::is_manifest(m.media_type) && m.platform && want.matches(*m.platform)) {
-        pick = &m;
-        break;
-      }
+    std::string have;
+    for (auto& m : ix->manifests()) {
+      if (!media::is_manifest(m.media_type) || !m.platform) continue;
+      if (!pick && want.matches(*m.platform)) pick = &m;
+      have += (have.empty() ? "" : ", ") + m.platform->str();
+    }
     if (!pick)
-      return fail("image ", name.empty() ? top.digest.str() : name, " has no manifest for ",
-                  want.str());
+      return fail(
+          "image ", what, " has no manifest for ", want.str(),
+          have.empty() ? std::string(" (its index names no platforms)") : " (it has " + have + ")");
     target = *pick;
   } else if (!media::is_manifest(top.media_type)) {
     return fail("unknown media type \"", top.media_type, "\" for ", top.digest.str());
@@ -268,14 +272,17 @@ Result<LocalImage> Store::load_descriptor(const Descriptor& top, std::string nam
   TRY_ASSIGN(std::string cfg_bytes, read_blob(m->config().digest));
   auto cfg = ImageConfig::parse(std::move(cfg_bytes));
   if (!cfg) return fail("config ", m->config().digest.str(), ": ", cfg.error().what());
+  if (platform && !media::is_index(top.media_type) && !platform->matches(cfg->platform()))
+    return fail("image ", what, " is ", cfg->platform().str(), ", not ", platform->str());
   return LocalImage{std::move(name), top, std::move(*m), std::move(*cfg)};
 }
 
-Result<LocalImage> Store::load_image(std::string_view image) const {
+Result<LocalImage> Store::load_image(std::string_view image,
+                                     const std::optional<Platform>& platform) const {
   TRY_ASSIGN(Descriptor d, resolve(image));
   auto it = d.annotations.find(std::string(kRefNameAnnotation));
   std::string name = it != d.annotations.end() ? it->second : "";
-  return load_descriptor(d, name);
+  return load_descriptor(d, name, platform);
 }
 
 }  // namespace kiln::oci

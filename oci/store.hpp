@@ -91,9 +91,12 @@ class Store {
   // Finds IMAGE as the user typed it: a reference (normalized), a full digest,
   // or a unique prefix (≥4 hex) of a manifest or config digest.
   Result<Descriptor> resolve(std::string_view image) const;
-  // resolve() + manifest + config, choosing the host platform from an index.
-  Result<LocalImage> load_image(std::string_view image) const;
-  Result<LocalImage> load_descriptor(const Descriptor& d, std::string name = "") const;
+  // resolve() + manifest + config. From an index, the manifest for `platform`
+  // (the host's when not given); a single image given a platform must be of it.
+  Result<LocalImage> load_image(std::string_view image,
+                                const std::optional<Platform>& platform = std::nullopt) const;
+  Result<LocalImage> load_descriptor(const Descriptor& d, std::string name = "",
+                                     const std::optional<Platform>& platform = std::nullopt) const;
 
  private:
   explicit Store(std::filesystem::path root) : root_(std::move(root)) {}

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "oci/media_types.hpp"
+#include "oci/store.hpp"
 #include "tests/support/registry_server.hpp"
 #include "tests/support/tmp.hpp"
 
@@ -147,6 +149,59 @@ TEST_F(StoreInterop, SavedArchivesReadBySkopeoAndLoadedBack) {
   ASSERT_EQ(load2.status, 0) << load2.err;
   EXPECT_EQ(nlohmann::json::parse(load2.out)[0]["name"], "localhost/busybox:1");
   expect_fsck_clean();
+}
+
+// --platform picks from a local index (as from a registry's), and a local
+// image of another platform is refused by name.
+TEST_F(StoreInterop, PlatformPicksFromALocalIndex) {
+  import_busybox("localhost/busybox:1");
+  auto store = kiln::oci::Store::open(root_);
+  ASSERT_TRUE(store);
+  auto host = store->load_image("localhost/busybox:1");
+  ASSERT_TRUE(host);
+  // A second platform's image: the same layers under an arm64 config.
+  auto doc = host->config.json();
+  doc["architecture"] = "arm64";
+  auto cfg = kiln::oci::ImageConfig::from_json(doc);
+  auto cfg_info = store->put_blob_bytes(cfg->bytes());
+  auto cfg_desc = host->manifest.config();
+  cfg_desc.digest = cfg_info->digest;
+  cfg_desc.size = cfg_info->size;
+  auto arm =
+      kiln::oci::Manifest::create(host->manifest.media_type(), cfg_desc, host->manifest.layers());
+  ASSERT_TRUE(store->put_blob_bytes(arm.bytes()));
+  auto a = arm.descriptor(), h = host->manifest.descriptor();
+  a.platform = *kiln::oci::Platform::parse("linux/arm64");
+  h.platform = kiln::oci::Platform::host();
+  auto index = kiln::oci::Index::create(kiln::oci::media::kOciIndex, {a, h});
+  ASSERT_TRUE(store->put_blob_bytes(index.bytes()));
+  ASSERT_TRUE(store->set_name("localhost/multi:1", index.descriptor()));
+
+  auto arch = [&](std::vector<std::string> args) {
+    auto r = kiln(args);
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.status == 0 ? nlohmann::json::parse(r.out)["Architecture"].get<std::string>() : "";
+  };
+  EXPECT_EQ(arch({"inspect", "--format", "json", "localhost/multi:1"}),
+            kiln::oci::Platform::host().architecture);
+  if (kiln::oci::Platform::host().architecture != "arm64") {
+    EXPECT_EQ(
+        arch({"inspect", "--format", "json", "--platform", "linux/arm64", "localhost/multi:1"}),
+        "arm64");
+    auto wrong = kiln({"inspect", "--platform", "linux/arm64", "localhost/busybox:1"});
+    EXPECT_EQ(wrong.status, 1);
+    EXPECT_NE(wrong.err.find("localhost/busybox:1 is " + kiln::oci::Platform::host().str() +
+                             ", not linux/arm64"),
+              std::string::npos)
+        << wrong.err;
+  }
+  auto none =
+      kiln({"unpack", "--platform", "linux/riscv64", "localhost/multi:1", (dir_ / "out").string()});
+  EXPECT_EQ(none.status, 1);
+  EXPECT_NE(none.err.find("has no manifest for linux/riscv64 (it has linux/arm64, "),
+            std::string::npos)
+      << none.err;
+  EXPECT_FALSE(fs::exists(dir_ / "out"));
 }
 
 // Compressed archives load the way `docker load` takes them (gzip, zstd here);

@@ -13,9 +13,10 @@ using namespace kiln::oci;
 
 namespace {
 
-Descriptor put_image(Store& store, const std::string& layer_bytes) {
+Descriptor put_image(Store& store, const std::string& layer_bytes,
+                     const Platform& platform = Platform::host()) {
   auto layer = store.put_blob_bytes(layer_bytes);
-  auto cfg = ImageConfig::create(Platform::host(), "2026-01-01T00:00:00Z");
+  auto cfg = ImageConfig::create(platform, "2026-01-01T00:00:00Z");
   auto doc = cfg.json();
   doc["rootfs"]["diff_ids"].push_back(layer->digest.str());
   auto cfg2 = ImageConfig::from_json(doc);
@@ -102,6 +103,45 @@ TEST(Store, LooseNamesFromOtherToolsResolve) {
     EXPECT_EQ(r->digest, d.digest);
   }
   EXPECT_FALSE(store->resolve("2"));
+}
+
+// An index picks the host's manifest unless a platform is named; a single
+// image named with another platform is refused rather than passed off.
+TEST(Store, PlatformPicksFromALocalIndex) {
+  test::Scratch dir;
+  auto store = Store::open(dir.path());
+  auto arm = *Platform::parse("linux/arm/v7");
+  auto other = Platform::host().architecture == "s390x" ? *Platform::parse("linux/ppc64le")
+                                                        : *Platform::parse("linux/s390x");
+  Descriptor a = put_image(*store, "arm layer", arm);
+  Descriptor h = put_image(*store, "host layer");
+  a.platform = arm;
+  h.platform = Platform::host();
+  auto index = Index::create(media::kOciIndex, {a, h});
+  ASSERT_TRUE(store->put_blob_bytes(index.bytes()));
+  ASSERT_TRUE(store->set_name("localhost/multi:1", index.descriptor()));
+  ASSERT_TRUE(store->set_name("localhost/single:1", h));
+
+  auto host = store->load_image("localhost/multi:1");
+  ASSERT_TRUE(host) << host.error().what();
+  EXPECT_EQ(host->manifest.descriptor().digest, h.digest);
+  auto picked = store->load_image("localhost/multi:1", arm);
+  ASSERT_TRUE(picked) << picked.error().what();
+  EXPECT_EQ(picked->manifest.descriptor().digest, a.digest);
+  EXPECT_EQ(picked->config.platform().str(), "linux/arm/v7");
+
+  auto none = store->load_image("localhost/multi:1", other);
+  ASSERT_FALSE(none);
+  EXPECT_NE(none.error().what().find("has no manifest for " + other.str() +
+                                     " (it has linux/arm/v7, " + Platform::host().str() + ")"),
+            std::string::npos)
+      << none.error().what();
+  EXPECT_TRUE(store->load_image("localhost/single:1", Platform::host()));
+  auto wrong = store->load_image("localhost/single:1", arm);
+  ASSERT_FALSE(wrong);
+  EXPECT_NE(wrong.error().what().find("is " + Platform::host().str() + ", not linux/arm/v7"),
+            std::string::npos)
+      << wrong.error().what();
 }
 
 TEST(Store, RemovingAnImageKeepsSharedBlobs) {
