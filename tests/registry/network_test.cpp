@@ -97,6 +97,53 @@ TEST(RegistryProxy, HttpsProxyTunnelsWithConnect) {
     EXPECT_EQ(r, "CONNECT " + reg.host());
 }
 
+// An https:// proxy is trusted through the system CAs only: the registry's own
+// CA (certs.d, --cert-dir) must not vouch for the proxy. The system store is
+// replaced for one kiln process by a bind mount in a private mount namespace.
+TEST(RegistryProxy, HttpsProxyIsTrustedThroughTheSystemCasOnly) {
+  KILN_REQUIRE_PEER("docker-registry");
+  KILN_REQUIRE_PEER("unshare");
+  const std::string bundle = "/etc/ssl/certs/ca-certificates.crt";
+  if (!std::filesystem::exists(bundle)) GTEST_SKIP() << bundle << " is missing";
+  RegistryServer reg({.tls = true});
+  ForwardProxy proxy;
+  TlsFront front(proxy.port());  // the proxy, over TLS with the registry CA's certificate
+  Scratch dir;
+  std::filesystem::create_directories(dir / "certs");
+  std::filesystem::copy_file(test_pki().ca_crt, dir / "certs/ca.crt");
+  {
+    Image p;
+    auto o = fast_options(true);
+    o.cert_dir = (dir / "certs").string();
+    EnvScope env;
+    clear_proxies(env);
+    auto remote = remote_for(reg.host(), "px/app", o);
+    auto pushed = registry::push_image(p.store, p.img.top, remote, "v1", {});
+    ASSERT_TRUE(pushed) << pushed.error().what();
+  }
+  auto kiln_via_proxy = [&](const std::string& prefix) {
+    return sh(prefix + "env -u NO_PROXY -u no_proxy HTTPS_PROXY=https://127.0.0.1:" +
+              std::to_string(front.port()) + " '" + kiln_bin() + "' --root '" +
+              (dir / "root").string() + "' --cert-dir '" + (dir / "certs").string() + "' digest " +
+              reg.host() + "/px/app:v1");
+  };
+  auto refused = kiln_via_proxy("");
+  EXPECT_EQ(refused.status, 1) << refused.out;
+  EXPECT_NE(refused.err.find(reg.host()), std::string::npos) << refused.err;
+  EXPECT_TRUE(proxy.requests().empty()) << "a CONNECT went through an unverified proxy";
+
+  // With the test CA among the system CAs, the proxy is trusted and tunnels.
+  write_text(dir / "bundle.crt", read_text(bundle) + "\n" + read_text(test_pki().ca_crt));
+  auto ok = kiln_via_proxy("unshare --map-root-user --mount sh -c 'mount --bind \"$0\" " + bundle +
+                           " && exec \"$@\"' '" + (dir / "bundle.crt").string() + "' ");
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out.substr(0, 7), "sha256:") << ok.out;
+  auto seen = proxy.requests();
+  ASSERT_FALSE(seen.empty());
+  for (auto& r : seen)
+    EXPECT_EQ(r, "CONNECT " + reg.host());
+}
+
 TEST(RegistryTls, ClientCertificateFromCertDirAndCertsD) {
   KILN_REQUIRE_PEER("docker-registry");
   RegistryServer reg({.tls = true, .client_ca = true});
