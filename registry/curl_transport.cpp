@@ -49,6 +49,36 @@ CURLcode use_store(CURL*, void* ssl_ctx, void* store) noexcept {
   return CURLE_OK;
 }
 
+// A proxy URL as a message may show it: without its user and password.
+std::string proxy_for_messages(const std::string& proxy) {
+  size_t start = proxy.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
+  size_t at = proxy.find('@', start), slash = proxy.find('/', start);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash))
+    return proxy.substr(0, start) + proxy.substr(at + 1);
+  return proxy;
+}
+
+// Whether NO_PROXY keeps `host` off the proxy, by libcurl's rules for names
+// ("*", a host, or a domain and its subdomains); only for messages.
+bool bypasses_proxy(const std::string& no_proxy, const std::string& host) {
+  size_t pos = 0;
+  while (pos <= no_proxy.size()) {
+    size_t comma = std::min(no_proxy.find(',', pos), no_proxy.size());
+    std::string entry = no_proxy.substr(pos, comma - pos);
+    pos = comma + 1;
+    entry.erase(0, entry.find_first_not_of(" \t"));
+    entry.erase(entry.find_last_not_of(" \t") + 1);
+    if (entry.starts_with(".")) entry.erase(0, 1);
+    if (entry.empty()) continue;
+    if (entry == "*" || strcasecmp(entry.c_str(), host.c_str()) == 0) return true;
+    if (host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.' &&
+        strcasecmp(host.c_str() + host.size() - entry.size(), entry.c_str()) == 0)
+      return true;
+  }
+  return false;
+}
+
 struct Slot {
   std::unique_ptr<CURLM, MultiDel> multi;
   std::unique_ptr<CURL, EasyDel> easy;
@@ -117,7 +147,8 @@ class CurlExchange final : public Exchange {
   CurlTransport& t_;
   std::unique_ptr<Slot> slot_;
   bool added_ = false;
-  std::string what_;  // "GET url" for messages
+  std::string what_;   // "GET url" for messages
+  std::string proxy_;  // the proxy this exchange goes through, for messages
   Response resp_;
   bool head_done_ = false, done_ = false, paused_ = false;
   CURLcode result_ = CURLE_OK;
@@ -386,6 +417,7 @@ Status CurlExchange::begin(const Request& req) {
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   std::string no_proxy = env("no_proxy", "NO_PROXY");
   if (!no_proxy.empty()) curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
+  proxy_ = proxy.empty() || bypasses_proxy(no_proxy, url->host) ? "" : proxy_for_messages(proxy);
 
   curl_slist* list = nullptr;
   bool has_type = false;
@@ -461,6 +493,7 @@ Error CurlExchange::failure() const {
     detail = "no data for " +
              std::to_string(t_.opts().stall_timeout.count() / 1000.0).substr(0, 4) +
              "s (stalled or timed out): " + detail;
+  if (!proxy_.empty()) detail += " (through the proxy " + proxy_ + ")";
   return Error{what_ + ": " + detail, {}, 0, {}, errno_for(result_)};
 }
 

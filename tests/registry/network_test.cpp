@@ -130,7 +130,18 @@ TEST(RegistryProxy, HttpsProxyIsTrustedThroughTheSystemCasOnly) {
   auto refused = kiln_via_proxy("");
   EXPECT_EQ(refused.status, 1) << refused.out;
   EXPECT_NE(refused.err.find(reg.host()), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("through the proxy https://127.0.0.1:" + std::to_string(front.port())),
+            std::string::npos)
+      << refused.err;
   EXPECT_TRUE(proxy.requests().empty()) << "a CONNECT went through an unverified proxy";
+  // A proxy's password stays out of the message.
+  auto secret = sh("env -u NO_PROXY -u no_proxy HTTPS_PROXY=https://user:s3cr3t@127.0.0.1:" +
+                   std::to_string(front.port()) + " '" + kiln_bin() + "' --root '" +
+                   (dir / "root").string() + "' digest " + reg.host() + "/px/app:v1");
+  EXPECT_EQ(secret.status, 1);
+  EXPECT_EQ(secret.err.find("s3cr3t"), std::string::npos) << secret.err;
+  EXPECT_NE(secret.err.find("through the proxy https://127.0.0.1:"), std::string::npos)
+      << secret.err;
 
   // With the test CA among the system CAs, the proxy is trusted and tunnels.
   write_text(dir / "bundle.crt", read_text(bundle) + "\n" + read_text(test_pki().ca_crt));
