@@ -4,11 +4,13 @@
 // and the write callback pauses the transfer when the buffer is full, so memory
 // stays bounded whatever the blob size. Callbacks are noexcept and record
 // failures for read() to report.
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <strings.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -49,19 +51,63 @@ CURLcode use_store(CURL*, void* ssl_ctx, void* store) noexcept {
   return CURLE_OK;
 }
 
-// A proxy URL as a message may show it: without its user and password.
-std::string proxy_for_messages(const std::string& proxy) {
+// A proxy URL's user and password: between "://" and the last '@' (libcurl
+// splits at the first, so a password with '@' in it must not leak either).
+std::string proxy_userinfo(const std::string& proxy) {
   size_t start = proxy.find("://");
   start = start == std::string::npos ? 0 : start + 3;
-  size_t at = proxy.find('@', start), slash = proxy.find('/', start);
-  if (at != std::string::npos && (slash == std::string::npos || at < slash))
-    return proxy.substr(0, start) + proxy.substr(at + 1);
-  return proxy;
+  size_t at = proxy.rfind('@');
+  return at == std::string::npos || at < start ? "" : proxy.substr(start, at - start);
 }
 
-// Whether NO_PROXY keeps `host` off the proxy, by libcurl's rules for names
-// ("*", a host, or a domain and its subdomains); only for messages.
-bool bypasses_proxy(const std::string& no_proxy, const std::string& host) {
+// A proxy URL as a message may show it: without its user and password.
+std::string proxy_for_messages(const std::string& proxy) {
+  std::string user = proxy_userinfo(proxy);
+  if (user.empty()) return proxy;
+  size_t start = proxy.find(user);
+  return proxy.substr(0, start) + proxy.substr(start + user.size() + 1);
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  if (from.empty()) return;
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+// libcurl's own messages may quote the proxy URL whole ("Unsupported proxy
+// syntax in '…'"): its credentials come out before the text reaches an error.
+std::string redact_proxy(std::string text, const std::string& proxy) {
+  std::string user = proxy_userinfo(proxy);
+  if (user.empty()) return text;
+  replace_all(text, proxy, proxy_for_messages(proxy));
+  replace_all(text, user, "***");
+  size_t colon = user.find(':');
+  if (colon != std::string::npos && user.size() - colon > 4)
+    replace_all(text, user.substr(colon + 1), "***");
+  return text;
+}
+
+// Whether `host` (an IP literal) is inside `cidr` ("10.0.0.0/8", "fd00::/8").
+bool in_cidr(const std::string& cidr, const std::string& host) {
+  size_t slash = cidr.find('/');
+  unsigned char net[16], addr[16];
+  int family = cidr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (inet_pton(family, cidr.substr(0, slash).c_str(), net) != 1 ||
+      inet_pton(family, host.c_str(), addr) != 1)
+    return false;
+  int bits = family == AF_INET6 ? 128 : 32;
+  if (slash != std::string::npos) bits = std::min(bits, std::atoi(cidr.c_str() + slash + 1));
+  for (int i = 0; bits > 0; ++i, bits -= 8) {
+    unsigned mask = bits >= 8 ? 0xffu : (0xffu << (8 - bits)) & 0xffu;
+    if ((net[i] & mask) != (addr[i] & mask)) return false;
+  }
+  return true;
+}
+
+// Whether NO_PROXY keeps `host` off the proxy, by libcurl's rules ("*", a host,
+// a domain and its subdomains, an address or address range); only for messages.
+bool bypasses_proxy(const std::string& no_proxy, std::string host) {
+  if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
   size_t pos = 0;
   while (pos <= no_proxy.size()) {
     size_t comma = std::min(no_proxy.find(',', pos), no_proxy.size());
@@ -69,9 +115,11 @@ bool bypasses_proxy(const std::string& no_proxy, const std::string& host) {
     pos = comma + 1;
     entry.erase(0, entry.find_first_not_of(" \t"));
     entry.erase(entry.find_last_not_of(" \t") + 1);
+    if (entry.starts_with("[") && entry.ends_with("]")) entry = entry.substr(1, entry.size() - 2);
     if (entry.starts_with(".")) entry.erase(0, 1);
     if (entry.empty()) continue;
-    if (entry == "*" || strcasecmp(entry.c_str(), host.c_str()) == 0) return true;
+    if (entry == "*" || strcasecmp(entry.c_str(), host.c_str()) == 0 || in_cidr(entry, host))
+      return true;
     if (host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.' &&
         strcasecmp(host.c_str() + host.size() - entry.size(), entry.c_str()) == 0)
       return true;
@@ -147,8 +195,9 @@ class CurlExchange final : public Exchange {
   CurlTransport& t_;
   std::unique_ptr<Slot> slot_;
   bool added_ = false;
-  std::string what_;   // "GET url" for messages
-  std::string proxy_;  // the proxy this exchange goes through, for messages
+  std::string what_;       // "GET url" for messages
+  std::string proxy_;      // the proxy this exchange goes through, for messages
+  std::string proxy_raw_;  // as configured, credentials and all: never shown
   Response resp_;
   bool head_done_ = false, done_ = false, paused_ = false;
   CURLcode result_ = CURLE_OK;
@@ -394,9 +443,16 @@ Status CurlExchange::begin(const Request& req) {
   std::string proxy =
       url->scheme == "https" ? env("https_proxy", "HTTPS_PROXY") : env("http_proxy", "HTTP_PROXY");
   if (proxy.empty()) proxy = env("all_proxy", "ALL_PROXY");
+  // libcurl splits a proxy's user and password from its host at the first '@':
+  // one that also holds '@' or '/' would be half taken for the host, and its
+  // pieces would reach libcurl's messages. Refused unseen.
+  if (std::string user = proxy_userinfo(proxy); user.find_first_of("@/?#") != std::string::npos)
+    return fail(what_,
+                ": the proxy URL from the environment is malformed (percent-encode '@' "
+                "and '/' in its user name and password)");
   curl_easy_setopt(e, CURLOPT_PROXY, proxy.c_str());
   if (tls.verify && url->scheme == "https") {
-    if (proxy.starts_with("https://")) {
+    if (strncasecmp(proxy.c_str(), "https://", 8) == 0) {
       // libcurl would hand the proxy's TLS to the same callback: the
       // registry's CAs must not vouch for the proxy, so no shared store here.
       if (!tls.extra_ca_pem.empty()) {
@@ -417,6 +473,7 @@ Status CurlExchange::begin(const Request& req) {
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
   std::string no_proxy = env("no_proxy", "NO_PROXY");
   if (!no_proxy.empty()) curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
+  proxy_raw_ = proxy;
   proxy_ = proxy.empty() || bypasses_proxy(no_proxy, url->host) ? "" : proxy_for_messages(proxy);
 
   curl_slist* list = nullptr;
@@ -488,7 +545,7 @@ Error CurlExchange::failure() const {
   }
   if (write_failed_)
     return Error{what_ + ": out of memory buffering the response", {}, 0, {}, ENOMEM};
-  std::string detail = errbuf_[0] ? errbuf_ : curl_easy_strerror(result_);
+  std::string detail = redact_proxy(errbuf_[0] ? errbuf_ : curl_easy_strerror(result_), proxy_raw_);
   if (result_ == CURLE_OPERATION_TIMEDOUT)
     detail = "no data for " +
              std::to_string(t_.opts().stall_timeout.count() / 1000.0).substr(0, 4) +
