@@ -1,4 +1,5 @@
 // kiln images: the named images in the local store.
+#include "base/log.hpp"
 #include "cli/command.hpp"
 #include "cli/format.hpp"
 #include "oci/media_types.hpp"
@@ -25,7 +26,12 @@ Result<std::vector<Row>> list_images(const oci::Store& store) {
     row.digest = d.digest.str();
     if (auto ref = oci::Reference::parse(row.name)) row.ref = *ref;
     auto image = store.load_descriptor(d, row.name);
-    if (!image) return tl::unexpected(with_context(image.error(), "image " + row.name));
+    if (!image) {
+      // Still listed (so it can be removed by name), with what is wrong on stderr.
+      log_warn("image " + row.name + ": " + image.error().what());
+      rows.push_back(std::move(row));
+      continue;
+    }
     row.id = image->manifest.config().digest.str();
     row.created = image->config.created();
     row.size = image->manifest.config().size;
@@ -60,8 +66,9 @@ KILN_COMMAND(images) {
     std::vector<std::vector<std::string>> table = {
         {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}};
     for (auto& r : rows)
-      table.push_back({r.ref.name(), r.ref.tag.empty() ? "<none>" : r.ref.tag, r.id.substr(7, 12),
-                       r.created, human_size(r.size)});
+      table.push_back({r.ref.name(), r.ref.tag.empty() ? "<none>" : r.ref.tag,
+                       r.id.empty() ? "-" : r.id.substr(7, 12), r.created.empty() ? "-" : r.created,
+                       r.id.empty() ? "-" : human_size(r.size)});
     print_table(table);
     return {};
   });

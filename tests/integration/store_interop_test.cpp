@@ -195,6 +195,18 @@ TEST_F(StoreInterop, PlatformPicksFromALocalIndex) {
               std::string::npos)
         << wrong.err;
   }
+  // An index without this host's platform is still listed, with a warning.
+  if (kiln::oci::Platform::host().architecture != "arm64") {
+    auto arm_only = kiln::oci::Index::create(kiln::oci::media::kOciIndex, {a});
+    ASSERT_TRUE(store->put_blob_bytes(arm_only.bytes()));
+    ASSERT_TRUE(store->set_name("localhost/armonly:1", arm_only.descriptor()));
+    auto listed = kiln({"images", "--format", "json"});
+    ASSERT_EQ(listed.status, 0) << listed.err;
+    EXPECT_EQ(nlohmann::json::parse(listed.out).size(), 3u) << listed.out;
+    EXPECT_NE(listed.err.find("image localhost/armonly:1: "), std::string::npos) << listed.err;
+    EXPECT_EQ(kiln({"images"}).status, 0);
+    EXPECT_EQ(kiln({"rmi", "localhost/armonly:1"}).status, 0);
+  }
   auto none =
       kiln({"unpack", "--platform", "linux/riscv64", "localhost/multi:1", (dir_ / "out").string()});
   EXPECT_EQ(none.status, 1);
