@@ -85,9 +85,6 @@ class Extracted {
       return fail(in.string(), ": ", archive_error_string(a.get()));
     // A compressed archive may expand a lot, but not without end: a bomb
     // stops here instead of filling the disk under the store.
-    std::error_code ec;
-    auto in_size = fs::is_regular_file(in, ec) ? fs::file_size(in, ec) : 0;
-    const uint64_t max_bytes = (uint64_t{1} << 30) + 20 * static_cast<uint64_t>(ec ? 0 : in_size);
     uint64_t total = 0;
     std::map<std::string, std::string> links;
     archive_entry* e = nullptr;
@@ -131,9 +128,13 @@ class Extracted {
         if (n < 0) return fail(in.string(), ": ", name, ": ", archive_error_string(a.get()));
         if (n == 0) break;
         total += static_cast<uint64_t>(n);
+        // Against the bytes read so far, so a pipe (<(zcat …)) is held to it too.
+        const uint64_t max_bytes =
+            (uint64_t{1} << 30) + 20 * static_cast<uint64_t>(archive_filter_bytes(a.get(), -1));
         if (total > max_bytes)
-          return fail(in.string(), ": expands to more than ", max_bytes >> 20,
-                      " MiB (1 GiB + 20x its size): refused as a decompression bomb");
+          return fail(in.string(),
+                      ": expands to more than 1 GiB + 20x its size: refused as a "
+                      "decompression bomb");
         TRY(hw.write(std::span(buf).first(static_cast<size_t>(n))));
       }
       x.members_[name] =

@@ -245,6 +245,24 @@ TEST_F(StoreInterop, LoadsCompressedArchivesAndRunsNoFilterProgram) {
   EXPECT_EQ(store_state(), before);
 }
 
+// 40 KB of zstd that would expand to 1.2 GiB of zeros: refused once past
+// 1 GiB + 20x what was read, with nothing added and no scratch left.
+TEST_F(StoreInterop, DecompressionBombIsRefused) {
+  auto bomb = dir_ / "bomb.tar.zst";
+  auto r = sh("cd '" + dir_.path().string() +
+              "' && truncate -s 1200M zeros && tar -cf - zeros | zstd -q -1 > '" + bomb.string() +
+              "' && rm zeros");
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_LT(fs::file_size(bomb), 1u << 20);
+  import_busybox("localhost/busybox:1");
+  std::string before = store_state();
+  auto load = kiln({"load", "-i", bomb.string()});
+  EXPECT_EQ(load.status, 1);
+  EXPECT_NE(load.err.find("decompression bomb"), std::string::npos) << load.err;
+  EXPECT_EQ(store_state(), before);
+  EXPECT_TRUE(fs::is_empty(root_ / "kiln/tmp"));
+}
+
 TEST_F(StoreInterop, LoadsWhatSkopeoWrote) {
   require("skopeo");
   import_busybox("localhost/busybox:1");
