@@ -85,6 +85,9 @@ class Extracted {
       return fail(in.string(), ": ", archive_error_string(a.get()));
     // A compressed archive may expand a lot, but not without end: a bomb
     // stops here instead of filling the disk under the store.
+    std::error_code ec;
+    auto in_size = fs::is_regular_file(in, ec) ? fs::file_size(in, ec) : 0;
+    if (ec) in_size = 0;
     uint64_t total = 0;
     std::map<std::string, std::string> links;
     archive_entry* e = nullptr;
@@ -128,9 +131,11 @@ class Extracted {
         if (n < 0) return fail(in.string(), ": ", name, ": ", archive_error_string(a.get()));
         if (n == 0) break;
         total += static_cast<uint64_t>(n);
-        // Against the bytes read so far, so a pipe (<(zcat …)) is held to it too.
+        // Against the file's size, or the bytes read so far from a pipe (<(zcat …)).
         const uint64_t max_bytes =
-            (uint64_t{1} << 30) + 20 * static_cast<uint64_t>(archive_filter_bytes(a.get(), -1));
+            (uint64_t{1} << 30) +
+            20 * std::max<uint64_t>(in_size,
+                                    static_cast<uint64_t>(archive_filter_bytes(a.get(), -1)));
         if (total > max_bytes)
           return fail(in.string(),
                       ": expands to more than 1 GiB + 20x its size: refused as a "
@@ -292,7 +297,6 @@ Result<std::vector<LoadedImage>> load_docker(BlobSink& sink, const Extracted& x,
 Status load_oci_node(BlobSink& sink, const Extracted& x, const Descriptor& d, const fs::path& in,
                      int depth, std::set<std::string>& done) {
   if (depth > 8) return fail(in.string(), ": index nesting deeper than 8 levels");
-  if (!done.insert(d.digest.str()).second) return {};
   const Member* m =
       x.find("blobs/" + std::string(d.digest.algorithm()) + "/" + std::string(d.digest.hex()));
   if (!m) {
@@ -304,6 +308,7 @@ Status load_oci_node(BlobSink& sink, const Extracted& x, const Descriptor& d, co
                 " bytes, the descriptor says ", d.size);
   if (m->digest != d.digest)
     return fail(in.string(), ": blob ", d.digest.str(), " has digest ", m->digest.str());
+  if (!done.insert(d.digest.str()).second) return {};  // checked above, read once
   if (oci::media::is_index(d.media_type)) {
     TRY_ASSIGN(std::string bytes, read_file(m->file, 16 << 20));
     auto ix = oci::Index::parse(bytes, d.media_type);

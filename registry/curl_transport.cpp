@@ -64,7 +64,8 @@ std::string proxy_userinfo(const std::string& proxy) {
 std::string proxy_for_messages(const std::string& proxy) {
   std::string user = proxy_userinfo(proxy);
   if (user.empty()) return proxy;
-  size_t start = proxy.find(user);
+  size_t start = proxy.find("://");
+  start = start == std::string::npos ? 0 : start + 3;
   return proxy.substr(0, start) + proxy.substr(start + user.size() + 1);
 }
 
@@ -96,7 +97,11 @@ bool in_cidr(const std::string& cidr, const std::string& host) {
       inet_pton(family, host.c_str(), addr) != 1)
     return false;
   int bits = family == AF_INET6 ? 128 : 32;
-  if (slash != std::string::npos) bits = std::min(bits, std::atoi(cidr.c_str() + slash + 1));
+  if (slash != std::string::npos) {
+    int prefix = std::atoi(cidr.c_str() + slash + 1);
+    if (prefix < 0 || prefix > bits) return false;
+    bits = prefix;
+  }
   for (int i = 0; bits > 0; ++i, bits -= 8) {
     unsigned mask = bits >= 8 ? 0xffu : (0xffu << (8 - bits)) & 0xffu;
     if ((net[i] & mask) != (addr[i] & mask)) return false;
@@ -110,7 +115,7 @@ bool bypasses_proxy(const std::string& no_proxy, std::string host) {
   if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
   size_t pos = 0;
   while (pos <= no_proxy.size()) {
-    size_t comma = std::min(no_proxy.find(',', pos), no_proxy.size());
+    size_t comma = std::min(no_proxy.find_first_of(", \t", pos), no_proxy.size());
     std::string entry = no_proxy.substr(pos, comma - pos);
     pos = comma + 1;
     entry.erase(0, entry.find_first_not_of(" \t"));

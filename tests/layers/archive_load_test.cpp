@@ -84,6 +84,23 @@ TEST_F(ArchiveLoad, IndexFanOutCostsOneVisitPerBlob) {
   EXPECT_EQ(blob_count(), 8u);
 }
 
+// A blob named twice is read once, but every descriptor naming it is checked.
+TEST_F(ArchiveLoad, SecondDescriptorOfABlobIsStillChecked) {
+  Descriptor wrong = describe(oci::media::kOciLayer, layer_);
+  wrong.size += 1;
+  auto other = oci::Manifest::create(oci::media::kOciManifest,
+                                     describe(oci::media::kOciConfig, config_), {wrong});
+  auto ix = oci::Index::create(oci::media::kOciIndex, {manifest_.descriptor(), other.descriptor()});
+  auto loaded = load(oci_archive(
+      {blob(layer_), blob(config_), blob(manifest_.bytes()), blob(other.bytes()), blob(ix.bytes())},
+      ix.descriptor()));
+  ASSERT_FALSE(loaded);
+  EXPECT_NE(loaded.error().what().find("the descriptor says " + std::to_string(wrong.size)),
+            std::string::npos)
+      << loaded.error().what();
+  EXPECT_EQ(blob_count(), 0u);
+}
+
 TEST_F(ArchiveLoad, RefusesAnIndexEntryThatIsNoImage) {
   auto loaded = load(oci_archive({blob(config_)}, describe(oci::media::kOciConfig, config_)));
   ASSERT_FALSE(loaded);
