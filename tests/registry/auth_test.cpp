@@ -47,6 +47,33 @@ TEST(RegistryTls, VerifiesWithCertDirCa) {
   ASSERT_TRUE(pulled) << pulled.error().what();
 }
 
+// Bodies over TLS arrive whole: OpenSSL reads ahead several records at once,
+// and a record it holds must not wait for the socket (which has nothing more
+// to say) until the stall timeout. No retries, so a stall fails the pull.
+TEST(RegistryTls, PullsLargeBlobsWithoutStalling) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg({.tls = true});
+  Scratch s;
+  auto store = oci::Store::open(s / "a");
+  ASSERT_TRUE(store);
+  auto img = make_image(*store, "example.com/big:1", {5 << 20, 300000, 1000}, 4);
+  Scratch certs;
+  std::filesystem::copy_file(test_pki().ca_crt, certs / "ca.crt");
+  auto o = fast_options(/*tls_verify=*/true);
+  o.cert_dir = certs.path().string();
+  o.retry.max_attempts = 1;
+  o.stall_timeout = std::chrono::seconds(5);
+  auto remote = remote_for(reg.host(), "tls/big", o);
+  ASSERT_TRUE(registry::push_image(*store, img.top, remote, "v1", {}));
+  auto other = oci::Store::open(s / "b");
+  ASSERT_TRUE(other);
+  auto pulled = registry::pull_image(remote, "v1", *other, {});
+  ASSERT_TRUE(pulled) << pulled.error().what();
+  EXPECT_EQ(pulled->blobs_moved, 4);
+  for (auto& b : img.blobs)
+    EXPECT_TRUE(other->read_blob(b.digest, 8 << 20)) << b.digest.str();
+}
+
 TEST(RegistryTls, CertsDTreePerHostPort) {
   KILN_REQUIRE_PEER("docker-registry");
   RegistryServer reg({.tls = true});
