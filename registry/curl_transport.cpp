@@ -41,6 +41,7 @@ namespace kiln::registry {
 namespace {
 
 constexpr size_t kHighWater = 1 << 20;  // pause the transfer past this much unread data
+constexpr size_t kRecord = 16 * 1024;   // the most a TLS record carries
 
 struct MultiDel {
   void operator()(CURLM* m) const { curl_multi_cleanup(m); }
@@ -256,8 +257,10 @@ class CurlExchange final : public Exchange {
   bool nudge_ = true;
   uint64_t received_ = 0;  // header and body bytes so far
   CURLcode result_ = CURLE_OK;
-  std::string buf_;
+  std::string buf_;  // received, not yet read
   size_t pos_ = 0;
+  std::span<std::byte> out_;  // while read() waits: its buffer, filled to out_len_
+  size_t out_len_ = 0;
   std::string body_;
   size_t body_pos_ = 0;
   std::unique_ptr<Reader> body_reader_;
@@ -387,17 +390,22 @@ CurlExchange::~CurlExchange() {
 size_t CurlExchange::on_write(char* data, size_t size, size_t n, void* ud) noexcept {
   auto* ex = static_cast<CurlExchange*>(ud);
   size_t len = size * n;
-  if (ex->buf_.size() - ex->pos_ >= kHighWater) {
+  // Straight into the buffer of a waiting read(), the rest kept for later.
+  size_t direct = std::min(len, ex->out_.size() - ex->out_len_);
+  if (direct < len && ex->buf_.size() - ex->pos_ >= kHighWater) {
     ex->paused_ = true;
     return CURL_WRITEFUNC_PAUSE;
   }
   ex->received_ += len;
+  if (direct > 0) std::memcpy(ex->out_.data() + ex->out_len_, data, direct);
+  ex->out_len_ += direct;
+  if (direct == len) return len;
   try {
     if (ex->pos_ == ex->buf_.size()) {
       ex->buf_.clear();
       ex->pos_ = 0;
     }
-    ex->buf_.append(data, len);
+    ex->buf_.append(data + direct, len - direct);
   } catch (...) {
     ex->write_failed_ = true;
     return 0;
@@ -664,17 +672,30 @@ Error CurlExchange::failure() const {
 }
 
 Result<size_t> CurlExchange::read(std::span<std::byte> out) {
-  while (pos_ == buf_.size()) {
-    if (done_) {
+  if (pos_ == buf_.size()) {
+    // Let the write callback fill `out` itself, and top it up while the next
+    // records are already in memory: fewer copies, fewer and larger writes.
+    out_ = out;
+    out_len_ = 0;
+    Status st;
+    while (st && out_len_ == 0 && pos_ == buf_.size() && !done_) {
+      if (paused_) {
+        paused_ = false;
+        curl_easy_pause(slot_->easy.get(), CURLPAUSE_CONT);
+      } else {
+        st = pump();
+      }
+    }
+    while (st && out_len_ > 0 && out_len_ + kRecord <= out.size() && pos_ == buf_.size() &&
+           !done_ && !paused_ && nudge_ && tls_read_ahead())
+      st = pump();
+    out_ = {};
+    if (!st) return tl::unexpected(st.error());
+    if (out_len_ > 0) return out_len_;
+    if (pos_ == buf_.size()) {
       if (result_ != CURLE_OK || body_error_ || write_failed_) return tl::unexpected(failure());
       return size_t{0};
     }
-    if (paused_) {
-      paused_ = false;
-      curl_easy_pause(slot_->easy.get(), CURLPAUSE_CONT);
-      if (pos_ != buf_.size()) break;
-    }
-    TRY(pump());
   }
   size_t n = std::min(out.size(), buf_.size() - pos_);
   std::memcpy(out.data(), buf_.data() + pos_, n);
