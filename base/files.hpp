@@ -41,6 +41,7 @@ class AtomicFile : public Writer {
       : target_(std::move(target)), temp_(std::move(temp)), fd_(std::move(fd)) {}
   std::filesystem::path target_, temp_;
   Fd fd_;
+  off_t written_ = 0, flushed_ = 0;  // bytes written, and handed to writeback
   bool committed_ = false;
 };
 
