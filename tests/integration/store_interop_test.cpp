@@ -447,3 +447,17 @@ TEST_F(StoreInterop, PruneKeepsTheLayerCacheOfNamedImages) {
 }
 
 }  // namespace
+
+// libarchive and the libraries it drags in (ICU, libxml2, …) are opened when a
+// tar is first read or written, not at every start: a command that touches no
+// tar never maps them, one that does works as before.
+TEST_F(StoreInterop, LibarchiveIsOpenedOnlyForTarWork) {
+  std::string kiln = kiln::test::kiln_bin() + " --root '" + root_.string() + "'";
+  auto idle = sh("LD_DEBUG=libs " + kiln + " images 2>&1");
+  ASSERT_EQ(idle.status, 0) << idle.out;
+  EXPECT_EQ(idle.out.find("libarchive"), std::string::npos) << idle.out;
+  auto work = sh("LD_DEBUG=libs " + kiln + " import '" + rootfs_.string() + "' -t lazy:1 2>&1");
+  ASSERT_EQ(work.status, 0) << work.out;
+  EXPECT_NE(work.out.find("libarchive.so.13"), std::string::npos);
+  expect_fsck_clean();
+}
