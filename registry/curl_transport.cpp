@@ -11,7 +11,6 @@
 // two per record): libcurl 7.88 only looks at the socket and at SSL_pending,
 // which ignores read-ahead bytes, so kiln itself tells libcurl the socket is
 // readable while OpenSSL still holds unread records.
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -34,6 +33,7 @@
 #include "base/files.hpp"
 #include "base/log.hpp"
 #include "registry/http.hpp"
+#include "registry/proxy.hpp"
 #include "registry/url.hpp"
 
 namespace kiln::registry {
@@ -64,87 +64,6 @@ CURLcode setup_ssl_ctx(CURL*, void* ssl_ctx, void* store) noexcept {
   SSL_CTX_set_default_read_buffer_len(ctx, 128 * 1024);
   if (store) SSL_CTX_set1_cert_store(ctx, static_cast<X509_STORE*>(store));
   return CURLE_OK;
-}
-
-// A proxy URL's user and password: between "://" and the last '@' (libcurl
-// splits at the first, so a password with '@' in it must not leak either).
-std::string proxy_userinfo(const std::string& proxy) {
-  size_t start = proxy.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  size_t at = proxy.rfind('@');
-  return at == std::string::npos || at < start ? "" : proxy.substr(start, at - start);
-}
-
-// A proxy URL as a message may show it: without its user and password.
-std::string proxy_for_messages(const std::string& proxy) {
-  std::string user = proxy_userinfo(proxy);
-  if (user.empty()) return proxy;
-  size_t start = proxy.find("://");
-  start = start == std::string::npos ? 0 : start + 3;
-  return proxy.substr(0, start) + proxy.substr(start + user.size() + 1);
-}
-
-void replace_all(std::string& text, const std::string& from, const std::string& to) {
-  if (from.empty()) return;
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
-}
-
-// libcurl's own messages may quote the proxy URL whole ("Unsupported proxy
-// syntax in '…'"): its credentials come out before the text reaches an error.
-std::string redact_proxy(std::string text, const std::string& proxy) {
-  std::string user = proxy_userinfo(proxy);
-  if (user.empty()) return text;
-  replace_all(text, proxy, proxy_for_messages(proxy));
-  replace_all(text, user, "***");
-  size_t colon = user.find(':');
-  if (colon != std::string::npos && user.size() - colon > 4)
-    replace_all(text, user.substr(colon + 1), "***");
-  return text;
-}
-
-// Whether `host` (an IP literal) is inside `cidr` ("10.0.0.0/8", "fd00::/8").
-bool in_cidr(const std::string& cidr, const std::string& host) {
-  size_t slash = cidr.find('/');
-  unsigned char net[16], addr[16];
-  int family = cidr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-  if (inet_pton(family, cidr.substr(0, slash).c_str(), net) != 1 ||
-      inet_pton(family, host.c_str(), addr) != 1)
-    return false;
-  int bits = family == AF_INET6 ? 128 : 32;
-  if (slash != std::string::npos) {
-    int prefix = std::atoi(cidr.c_str() + slash + 1);
-    if (prefix < 0 || prefix > bits) return false;
-    bits = prefix;
-  }
-  for (int i = 0; bits > 0; ++i, bits -= 8) {
-    unsigned mask = bits >= 8 ? 0xffu : (0xffu << (8 - bits)) & 0xffu;
-    if ((net[i] & mask) != (addr[i] & mask)) return false;
-  }
-  return true;
-}
-
-// Whether NO_PROXY keeps `host` off the proxy, by libcurl's rules ("*", a host,
-// a domain and its subdomains, an address or address range); only for messages.
-bool bypasses_proxy(const std::string& no_proxy, std::string host) {
-  if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
-  size_t pos = 0;
-  while (pos <= no_proxy.size()) {
-    size_t comma = std::min(no_proxy.find_first_of(", \t", pos), no_proxy.size());
-    std::string entry = no_proxy.substr(pos, comma - pos);
-    pos = comma + 1;
-    entry.erase(0, entry.find_first_not_of(" \t"));
-    entry.erase(entry.find_last_not_of(" \t") + 1);
-    if (entry.starts_with("[") && entry.ends_with("]")) entry = entry.substr(1, entry.size() - 2);
-    if (entry.starts_with(".")) entry.erase(0, 1);
-    if (entry.empty()) continue;
-    if (entry == "*" || strcasecmp(entry.c_str(), host.c_str()) == 0 || in_cidr(entry, host))
-      return true;
-    if (host.size() > entry.size() && host[host.size() - entry.size() - 1] == '.' &&
-        strcasecmp(host.c_str() + host.size() - entry.size(), entry.c_str()) == 0)
-      return true;
-  }
-  return false;
 }
 
 struct Slot {
@@ -214,12 +133,6 @@ int errno_for(CURLcode c) {
     default:
       return 0;
   }
-}
-
-std::string env(const char* a, const char* b) {
-  for (const char* n : {a, b})
-    if (const char* v = std::getenv(n); v && *v) return v;
-  return "";
 }
 
 class CurlTransport;
@@ -507,11 +420,7 @@ Status CurlExchange::begin(const Request& req) {
     curl_easy_setopt(e, CURLOPT_SSLCERT, tls.client_cert.c_str());
     curl_easy_setopt(e, CURLOPT_SSLKEY, tls.client_key.c_str());
   }
-  // Proxies from the environment, upper- and lower-case alike (libcurl itself
-  // ignores HTTP_PROXY in upper case).
-  std::string proxy =
-      url->scheme == "https" ? env("https_proxy", "HTTPS_PROXY") : env("http_proxy", "HTTP_PROXY");
-  if (proxy.empty()) proxy = env("all_proxy", "ALL_PROXY");
+  std::string proxy = proxy_from_env(url->scheme);
   // libcurl splits a proxy's user and password from its host at the first '@':
   // one that also holds '@' or '/' would be half taken for the host, and its
   // pieces would reach libcurl's messages. Refused unseen.
@@ -543,7 +452,7 @@ Status CurlExchange::begin(const Request& req) {
   }
   // The proxy's "200 Connection established" must not pass for the registry's answer.
   curl_easy_setopt(e, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
-  std::string no_proxy = env("no_proxy", "NO_PROXY");
+  std::string no_proxy = no_proxy_from_env();
   if (!no_proxy.empty()) curl_easy_setopt(e, CURLOPT_NOPROXY, no_proxy.c_str());
   proxy_raw_ = proxy;
   proxy_ = proxy.empty() || bypasses_proxy(no_proxy, url->host) ? "" : proxy_for_messages(proxy);

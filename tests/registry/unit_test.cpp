@@ -1,11 +1,13 @@
 // Unit tests without a registry: WWW-Authenticate parsing, scopes, URLs and
-// Location validation, retry policy, keychain lookup, token requests.
+// Location validation, retry policy, keychain lookup, token requests, proxy
+// credentials in messages and NO_PROXY.
 #include <gtest/gtest.h>
 
 #include <cerrno>
 
 #include "registry/auth.hpp"
 #include "registry/keychain.hpp"
+#include "registry/proxy.hpp"
 #include "registry/remote.hpp"
 #include "registry/retry.hpp"
 #include "registry/scope.hpp"
@@ -312,6 +314,35 @@ TEST(Tls, CertsDirAndRegistriesConf) {
       "location = \"secure.example\"\n[registries.insecure]\nregistries = ['old.example']\n");
   auto ins = insecure_registries(s / "registries.conf");
   EXPECT_EQ(ins, (std::set<std::string>{"insecure.example:5000", "old.example"}));
+}
+
+TEST(Proxy, CredentialsNeverReachAMessage) {
+  std::string proxy = "http://builder:p@ss:w0rd@proxy.corp:3128";
+  EXPECT_EQ(proxy_userinfo(proxy), "builder:p@ss:w0rd");  // split at the last '@'
+  EXPECT_EQ(proxy_for_messages(proxy), "http://proxy.corp:3128");
+  EXPECT_EQ(proxy_for_messages("http://proxy.corp:3128"), "http://proxy.corp:3128");
+  EXPECT_EQ(proxy_userinfo("proxy.corp:3128"), "");
+  std::string said = redact_proxy(
+      "Unsupported proxy syntax in '" + proxy + "'; user builder:p@ss:w0rd; pass p@ss:w0rd", proxy);
+  EXPECT_EQ(said.find("p@ss"), std::string::npos) << said;
+  EXPECT_NE(said.find("http://proxy.corp:3128"), std::string::npos) << said;
+  EXPECT_EQ(redact_proxy("no credentials here", "http://proxy:1"), "no credentials here");
+}
+
+TEST(Proxy, NoProxyFollowsLibcurlsRules) {
+  EXPECT_TRUE(bypasses_proxy("*", "anything.example"));
+  EXPECT_TRUE(bypasses_proxy("example.com", "registry.example.com"));
+  EXPECT_TRUE(bypasses_proxy(".example.com", "example.com"));
+  EXPECT_FALSE(bypasses_proxy("example.com", "badexample.com"));
+  EXPECT_TRUE(bypasses_proxy("Registry.LOCAL", "registry.local"));
+  EXPECT_TRUE(bypasses_proxy("a.test b.test", "b.test"));  // spaces split too
+  EXPECT_TRUE(bypasses_proxy("a.test, 10.0.0.0/8", "10.1.2.3"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.0/8", "11.0.0.1"));
+  EXPECT_FALSE(bypasses_proxy("10.0.0.0/99", "10.0.0.1"));  // a bad prefix matches nothing
+  EXPECT_TRUE(bypasses_proxy("fd00::/8", "[fd12::1]"));
+  EXPECT_TRUE(bypasses_proxy("[::1]", "::1"));
+  EXPECT_FALSE(bypasses_proxy("", "registry.local"));
+  EXPECT_FALSE(bypasses_proxy(" , ", "registry.local"));
 }
 
 }  // namespace
