@@ -55,6 +55,7 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
       fd_(std::move(o.fd_)),
       written_(o.written_),
       flushed_(o.flushed_),
+      early_writeback_(o.early_writeback_),
       committed_(std::exchange(o.committed_, true)) {}
 
 AtomicFile::~AtomicFile() {
@@ -69,7 +70,7 @@ Status AtomicFile::write(std::span<const std::byte> data) {
   // fsync in commit() then finds little left to do, instead of the whole file
   // (the kernel would otherwise hold it all in memory for up to 30 s).
   constexpr off_t kFlushEvery = 8 << 20;
-  if (written_ - flushed_ >= kFlushEvery) {
+  if (early_writeback_ && written_ - flushed_ >= kFlushEvery) {
     ::sync_file_range(fd_.get(), flushed_, written_ - flushed_, SYNC_FILE_RANGE_WRITE);
     flushed_ = written_;
   }

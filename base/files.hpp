@@ -31,6 +31,9 @@ class AtomicFile : public Writer {
   using Writer::write;
   Status write(std::span<const std::byte> data) override;
   int fd() const { return fd_.get(); }
+  // A scratch file, read back and dropped rather than committed: written data
+  // is not handed to writeback early (see write()).
+  void scratch() { early_writeback_ = false; }
   const std::filesystem::path& temp_path() const { return temp_; }
   // fsync, rename over the target, fsync the directory.
   Status commit();
@@ -42,6 +45,7 @@ class AtomicFile : public Writer {
   std::filesystem::path target_, temp_;
   Fd fd_;
   off_t written_ = 0, flushed_ = 0;  // bytes written, and handed to writeback
+  bool early_writeback_ = true;
   bool committed_ = false;
 };
 

@@ -110,6 +110,7 @@ Result<AtomicFile> uncompressed_layer(const oci::BlobOpen& open, const fs::path&
   TRY_ASSIGN(auto blob, open(layer));
   auto plain = make_decompressor(*blob, "layer " + layer.digest.str());
   TRY_ASSIGN(auto tmp, AtomicFile::create_in(tmp_dir));
+  tmp.scratch();
   HashingWriter hw(tmp);
   TRY(copy_stream(*plain, hw));
   if ("sha256:" + hw.hex_final() != diff_id.str())

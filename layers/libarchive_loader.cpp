@@ -21,8 +21,9 @@ void* library() {
   static void* handle = [] {
     void* h = ::dlopen(kLibarchive, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-      // The dynamic loader would have refused to start kiln at all; this is
-      // the same failure, later, and before any archive work has begun.
+      // Linked, the dynamic loader would have refused to start kiln at all;
+      // this is that failure, at the first tar instead. A package of kiln must
+      // name libarchive13 itself: dpkg-shlibdeps no longer sees it.
       std::fprintf(stderr, "kiln: cannot load %s (install libarchive13): %s\n", kLibarchive,
                    ::dlerror());
       std::exit(1);

@@ -42,6 +42,7 @@ namespace {
 
 constexpr size_t kHighWater = 1 << 20;  // pause the transfer past this much unread data
 constexpr size_t kRecord = 16 * 1024;   // the most a TLS record carries
+constexpr int kMaxFruitless = 3;        // nudges in a row that deliver nothing
 
 struct MultiDel {
   void operator()(CURLM* m) const { curl_multi_cleanup(m); }
@@ -67,12 +68,13 @@ CURLcode setup_ssl_ctx(CURL*, void* ssl_ctx, void* store) noexcept {
 }
 
 struct Slot {
-  std::unique_ptr<CURLM, MultiDel> multi;
-  std::unique_ptr<CURL, EasyDel> easy;
   // What libcurl asked to wait for, through its socket and timer callbacks:
   // sockets with CURL_POLL_IN/OUT/INOUT, and when to call it back regardless.
+  // Declared first: they outlive the handles whose callbacks write them.
   std::vector<std::pair<curl_socket_t, int>> socks;
   std::optional<std::chrono::steady_clock::time_point> deadline;
+  std::unique_ptr<CURLM, MultiDel> multi;
+  std::unique_ptr<CURL, EasyDel> easy;
 };
 
 int on_socket(CURL*, curl_socket_t fd, int what, void* slot_ptr, void*) noexcept {
@@ -155,6 +157,7 @@ class CurlExchange final : public Exchange {
   Status pump();
   Status act(curl_socket_t fd, int bits);
   bool tls_read_ahead() const;
+  curl_socket_t nudge_socket() const;
   Error failure() const;
 
   CurlTransport& t_;
@@ -167,7 +170,10 @@ class CurlExchange final : public Exchange {
   bool head_done_ = false, done_ = false, paused_ = false;
   // Whether the last nudge for read-ahead bytes delivered anything: a partial
   // record held by OpenSSL needs the socket, so the next round polls instead.
-  bool nudge_ = true;
+  // A record that carries no body bytes (a chunk header) is a fruitless nudge
+  // too, so a few more follow, with short polls between, before only the
+  // socket wakes the next round.
+  int fruitless_ = 0;
   uint64_t received_ = 0;  // header and body bytes so far
   CURLcode result_ = CURLE_OK;
   std::string buf_;  // received, not yet read
@@ -304,7 +310,8 @@ size_t CurlExchange::on_write(char* data, size_t size, size_t n, void* ud) noexc
   auto* ex = static_cast<CurlExchange*>(ud);
   size_t len = size * n;
   // Straight into the buffer of a waiting read(), the rest kept for later.
-  size_t direct = std::min(len, ex->out_.size() - ex->out_len_);
+  size_t room = ex->out_len_ < ex->out_.size() ? ex->out_.size() - ex->out_len_ : 0;
+  size_t direct = std::min(len, room);
   if (direct < len && ex->buf_.size() - ex->pos_ >= kHighWater) {
     ex->paused_ = true;
     return CURL_WRITEFUNC_PAUSE;
@@ -508,6 +515,17 @@ Status CurlExchange::act(curl_socket_t fd, int bits) {
   return {};
 }
 
+// The socket to tell libcurl is readable, when OpenSSL holds bytes of it that
+// libcurl cannot see; CURL_SOCKET_BAD when the next round should poll instead.
+curl_socket_t CurlExchange::nudge_socket() const {
+  if (fruitless_ >= kMaxFruitless || !tls_read_ahead()) return CURL_SOCKET_BAD;
+  // The socket libcurl reads from (CURLINFO_ACTIVESOCKET names the previous
+  // transfer's connection until this one is done).
+  for (auto& [fd, what] : slot_->socks)
+    if (what & CURL_POLL_IN) return fd;
+  return CURL_SOCKET_BAD;
+}
+
 // Whether OpenSSL holds bytes of this connection that libcurl cannot see.
 bool CurlExchange::tls_read_ahead() const {
   curl_tlssessioninfo* info = nullptr;
@@ -522,20 +540,17 @@ bool CurlExchange::tls_read_ahead() const {
 Status CurlExchange::pump() {
   Slot& s = *slot_;
   uint64_t before = received_;
-  // The socket libcurl reads from (CURLINFO_ACTIVESOCKET names the previous
-  // transfer's connection until this one is done).
-  auto reading = std::find_if(s.socks.begin(), s.socks.end(),
-                              [](auto& e) { return (e.second & CURL_POLL_IN) != 0; });
-  if (nudge_ && reading != s.socks.end() && tls_read_ahead()) {
-    TRY(act(reading->first, CURL_CSELECT_IN));
-    nudge_ = received_ != before;
+  if (curl_socket_t fd = nudge_socket(); fd != CURL_SOCKET_BAD) {
+    TRY(act(fd, CURL_CSELECT_IN));
+    fruitless_ = received_ != before ? 0 : fruitless_ + 1;
   } else {
-    nudge_ = true;
     using namespace std::chrono;
     auto now = steady_clock::now();
-    long wait = 100;
-    if (s.deadline)
-      wait = std::clamp<long>(duration_cast<milliseconds>(*s.deadline - now).count(), 0, 100);
+    long cap = fruitless_ > 0 && fruitless_ < kMaxFruitless ? 1 : 100;
+    long wait = cap;
+    if (s.deadline)  // rounded up: a wait of 0 for a deadline 0.3 ms away would spin
+      wait = std::clamp<long>(
+          duration_cast<milliseconds>(*s.deadline - now + microseconds(999)).count(), 0, cap);
     pollfd fds[8];
     nfds_t n = 0;
     for (auto& [sock, what] : s.socks) {
@@ -546,6 +561,7 @@ Status CurlExchange::pump() {
     }
     int ready = ::poll(fds, n, static_cast<int>(wait));
     if (ready < 0 && errno != EINTR) return fail(what_, ": poll failed: ", std::strerror(errno));
+    if (ready > 0 || fruitless_ >= kMaxFruitless) fruitless_ = 0;
     for (nfds_t i = 0; ready > 0 && i < n; ++i) {
       int bits = ((fds[i].revents & (POLLIN | POLLHUP)) ? CURL_CSELECT_IN : 0) |
                  ((fds[i].revents & POLLOUT) ? CURL_CSELECT_OUT : 0) |
@@ -590,17 +606,21 @@ Result<size_t> CurlExchange::read(std::span<std::byte> out) {
     while (st && out_len_ == 0 && pos_ == buf_.size() && !done_) {
       if (paused_) {
         paused_ = false;
-        curl_easy_pause(slot_->easy.get(), CURLPAUSE_CONT);
+        // The held bytes go to the write callback now; if that fails they are
+        // gone, and the body would carry on with a gap.
+        if (curl_easy_pause(slot_->easy.get(), CURLPAUSE_CONT) != CURLE_OK)
+          st = fail(what_, ": resuming the transfer failed");
       } else {
         st = pump();
       }
     }
     while (st && out_len_ > 0 && out_len_ + kRecord <= out.size() && pos_ == buf_.size() &&
-           !done_ && !paused_ && nudge_ && tls_read_ahead())
+           !done_ && !paused_ && fruitless_ == 0 && nudge_socket() != CURL_SOCKET_BAD)
       st = pump();
     out_ = {};
+    size_t got = std::exchange(out_len_, 0);
     if (!st) return tl::unexpected(st.error());
-    if (out_len_ > 0) return out_len_;
+    if (got > 0) return got;
     if (pos_ == buf_.size()) {
       if (result_ != CURLE_OK || body_error_ || write_failed_) return tl::unexpected(failure());
       return size_t{0};
