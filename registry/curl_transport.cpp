@@ -168,11 +168,10 @@ class CurlExchange final : public Exchange {
   std::string proxy_raw_;  // as configured, credentials and all: never shown
   Response resp_;
   bool head_done_ = false, done_ = false, paused_ = false;
-  // Whether the last nudge for read-ahead bytes delivered anything: a partial
-  // record held by OpenSSL needs the socket, so the next round polls instead.
-  // A record that carries no body bytes (a chunk header) is a fruitless nudge
-  // too, so a few more follow, with short polls between, before only the
-  // socket wakes the next round.
+  // Nudges in a row that delivered nothing. A partial record held by OpenSSL
+  // needs the socket; a record with no body bytes (a chunk header) needs
+  // another nudge: so up to kMaxFruitless nudges, with 1 ms polls between,
+  // before only the socket (or a timer) wakes the next round.
   int fruitless_ = 0;
   uint64_t received_ = 0;  // header and body bytes so far
   CURLcode result_ = CURLE_OK;
