@@ -39,14 +39,14 @@ wl_pull() {
   for src in REG NGX; do
     name="pull (docker-registry)"; [ $src = NGX ] && name="pull (nginx)"
     group "$name"
-    kiln_entry pull 'fresh_dir $W/k-pull' "\$KILN --root \$W/k-pull \$KFLAGS pull \$$src/bench/big:1"
-    entry peer skopeo 'rm -rf $W/s-pull' "skopeo copy \$SFLAGS docker://\$$src/bench/big:1 oci:\$W/s-pull:1"
+    kiln_entry pull "warm_big $src; fresh_dir \$W/k-pull" "\$KILN --root \$W/k-pull \$KFLAGS pull \$$src/bench/big:1"
+    entry peer skopeo "warm_big $src; rm -rf \$W/s-pull" "skopeo copy \$SFLAGS docker://\$$src/bench/big:1 oci:\$W/s-pull:1"
     if [ $src = REG ]; then
-      entry ceiling curl 'rm -rf $W/c-pull' \
+      entry ceiling curl 'warm_big REG; rm -rf $W/c-pull' \
         'CURL_AUTH=$BENCH_USER:$BENCH_PASS $BENCH_DIR/ceiling/curl-pull.sh $REG bench/big 1 $W/c-pull'
       goal wall curl 1.05
     else
-      entry ceiling curl 'rm -rf $W/c-pull' '$BENCH_DIR/ceiling/curl-pull.sh $NGX bench/big 1 $W/c-pull'
+      entry ceiling curl 'warm_big NGX; rm -rf $W/c-pull' '$BENCH_DIR/ceiling/curl-pull.sh $NGX bench/big 1 $W/c-pull'
       goal wall skopeo 0.5
     fi
     goal cpu skopeo 0.5
@@ -72,9 +72,9 @@ wl_copy() {
   # To a second, empty registry: every byte moves.
   need_registry2
   group "copy (registry → registry)"
-  kiln_entry copy 'registry_reset second' "\$KILN \$KFLAGS copy $BIGREF \$REG2/bench/big:1"
-  entry peer skopeo 'registry_reset second' "skopeo copy \$SFLAGS docker://$BIGREF docker://\$REG2/bench/big:1"
-  entry ceiling curl 'registry_reset second' '$BENCH_DIR/ceiling/curl-copy.sh $REG bench/big 1 $REG2 bench/big'
+  kiln_entry copy 'registry_reset second; warm_big REG' "\$KILN \$KFLAGS copy $BIGREF \$REG2/bench/big:1"
+  entry peer skopeo 'registry_reset second; warm_big REG' "skopeo copy \$SFLAGS docker://$BIGREF docker://\$REG2/bench/big:1"
+  entry ceiling curl 'registry_reset second; warm_big REG' '$BENCH_DIR/ceiling/curl-copy.sh $REG bench/big 1 $REG2 bench/big'
   goal_abs rss 65536 "64 MiB"
   run_group
 }
@@ -84,9 +84,9 @@ wl_pull_unpack() {
   group pull-unpack
   # kiln goes registry → rootfs in one command: layers streamed into the
   # directory, nothing stored (the store stays empty).
-  kiln_entry "unpack" 'fresh_dir $W/k-pu; rm -rf $W/k-pu-out' \
+  kiln_entry "unpack" 'warm_big REG; fresh_dir $W/k-pu; rm -rf $W/k-pu-out' \
     "\$KILN --root \$W/k-pu \$KFLAGS unpack docker://$BIGREF \$W/k-pu-out"
-  entry peer "skopeo+umoci" 'rm -rf $W/s-pu $W/s-pu-out' \
+  entry peer "skopeo+umoci" 'warm_big REG; rm -rf $W/s-pu $W/s-pu-out' \
     "skopeo copy \$SFLAGS docker://$BIGREF oci:\$W/s-pu:1 && umoci unpack --image \$W/s-pu:1 \$W/s-pu-out"
   goal wall "skopeo+umoci" 0.4
   goal_abs rss 65536 "64 MiB"
