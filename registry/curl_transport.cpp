@@ -311,7 +311,11 @@ size_t CurlExchange::on_write(char* data, size_t size, size_t n, void* ud) noexc
   // Straight into the buffer of a waiting read(), the rest kept for later.
   size_t room = ex->out_len_ < ex->out_.size() ? ex->out_.size() - ex->out_len_ : 0;
   size_t direct = std::min(len, room);
-  if (direct < len && ex->buf_.size() - ex->pos_ >= kHighWater) {
+  // A read() that already has bytes returns them rather than take a chunk it
+  // cannot hold: pausing leaves the records libcurl has not read yet where
+  // they are, where keeping the chunk would copy every byte libcurl reads in
+  // this round twice (here, then out of buf_). libcurl keeps the one chunk.
+  if (direct < len && (ex->out_len_ > 0 || ex->buf_.size() - ex->pos_ >= kHighWater)) {
     ex->paused_ = true;
     return CURL_WRITEFUNC_PAUSE;
   }
