@@ -1,9 +1,9 @@
 // The libcurl Transport. Each exchange borrows a slot (a multi handle with one
 // easy handle) from a pool; slots keep their connection caches, so requests
 // reuse connections. Bodies are pulled: read() drives curl until data arrives,
-// and the write callback pauses the transfer when the buffer is full, so memory
-// stays bounded whatever the blob size. Callbacks are noexcept and record
-// failures for read() to report.
+// and the write callback pauses the transfer when the waiting read() is full,
+// so memory stays bounded whatever the blob size. Callbacks are noexcept and
+// record failures for read() to report.
 //
 // The slot is driven through libcurl's socket interface, not curl_multi_perform:
 // kiln polls the sockets libcurl names and tells it which are ready. That lets
@@ -42,7 +42,10 @@ namespace {
 
 constexpr size_t kHighWater = 1 << 20;  // pause the transfer past this much unread data
 constexpr size_t kRecord = 16 * 1024;   // the most a TLS record carries
-constexpr int kMaxFruitless = 3;        // nudges in a row that deliver nothing
+// libcurl hands the write callback at most this much at a time; a read() with
+// kRecord of room left can always take the next piece.
+static_assert(kRecord >= CURL_MAX_WRITE_SIZE);
+constexpr int kMaxFruitless = 3;  // nudges in a row that deliver nothing
 
 struct MultiDel {
   void operator()(CURLM* m) const { curl_multi_cleanup(m); }
@@ -308,13 +311,16 @@ CurlExchange::~CurlExchange() {
 size_t CurlExchange::on_write(char* data, size_t size, size_t n, void* ud) noexcept {
   auto* ex = static_cast<CurlExchange*>(ud);
   size_t len = size * n;
-  // Straight into the buffer of a waiting read(), the rest kept for later.
+  // Straight into the buffer of a waiting read().
   size_t room = ex->out_len_ < ex->out_.size() ? ex->out_.size() - ex->out_len_ : 0;
   size_t direct = std::min(len, room);
-  // A read() that already has bytes returns them rather than take a chunk it
-  // cannot hold: pausing leaves the records libcurl has not read yet where
-  // they are, where keeping the chunk would copy every byte libcurl reads in
-  // this round twice (here, then out of buf_). libcurl keeps the one chunk.
+  // A read() that already has bytes returns them rather than take a piece it
+  // cannot hold. Pausing leaves the records libcurl has not read yet in
+  // OpenSSL and the socket; keeping the piece would copy every byte libcurl
+  // reads in this round twice (into buf_, then out of it). libcurl keeps the
+  // rest of what it last received (over TLS one record at most) and hands it
+  // over again on unpause. Only a read() too small for the first piece keeps
+  // its rest in buf_ (or the head's arrival, with no read() waiting).
   if (direct < len && (ex->out_len_ > 0 || ex->buf_.size() - ex->pos_ >= kHighWater)) {
     ex->paused_ = true;
     return CURL_WRITEFUNC_PAUSE;
@@ -606,13 +612,17 @@ Result<size_t> CurlExchange::read(std::span<std::byte> out) {
     out_ = out;
     out_len_ = 0;
     Status st;
-    while (st && out_len_ == 0 && pos_ == buf_.size() && !done_) {
+    // Held bytes first: libcurl does not finish a paused transfer, and if it
+    // ever did, ending here would cut the body short without a word.
+    while (st && out_len_ == 0 && pos_ == buf_.size() && (paused_ || !done_)) {
       if (paused_) {
         paused_ = false;
         // The held bytes go to the write callback now; if that fails they are
         // gone, and the body would carry on with a gap.
         if (curl_easy_pause(slot_->easy.get(), CURLPAUSE_CONT) != CURLE_OK)
           st = fail(what_, ": resuming the transfer failed");
+        else if (write_failed_)
+          st = tl::unexpected(failure());
       } else {
         st = pump();
       }
