@@ -50,6 +50,12 @@ Result<std::string> sniff_manifest_type(const nlohmann::json& j, std::string_vie
     return fail(
         "Docker schema 1 manifests are not supported (deprecated); re-push the image "
         "with a current client");
+  // A document with the fields of both would read as whichever the registry's
+  // Content-Type says: the same digest, two different images.
+  if (j.contains("manifests") && (j.contains("config") || j.contains("layers")))
+    return fail(
+        "the document has both \"manifests\" and \"config\"/\"layers\": "
+        "neither an image index nor a manifest");
   std::string type = inner;
   if (type.empty()) type = std::string(declared);
   if (type.empty() || type == "application/json" || type == "text/plain") {

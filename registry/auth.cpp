@@ -1,5 +1,6 @@
 #include "registry/auth.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "registry/url.hpp"
@@ -55,8 +56,10 @@ Result<TokenReply> parse_token_reply(std::string_view body) {
     }
   if (t.token.empty()) return fail("the token service answered without a token");
   if (j.contains("expires_in") && j["expires_in"].is_number_integer()) {
+    // Bounded: a day is far past any real token's life, and a larger figure
+    // would overflow the clock arithmetic that schedules the renewal.
     int64_t s = j["expires_in"];
-    t.expires_in = std::chrono::seconds(s < 1 ? 1 : s);
+    t.expires_in = std::chrono::seconds(std::clamp<int64_t>(s, 1, 24 * 3600));
   }
   return t;
 }

@@ -24,13 +24,13 @@ class BlobReader final : public Reader {
       auto n = ex_->read(buf);
       if (n && *n > 0) {
         got_ += static_cast<int64_t>(*n);
-        if (d_.size > 0 && got_ > d_.size)
+        if (got_ > d_.size)
           return fail(what_, ": the registry sent more than the expected ", d_.size, " bytes");
         return n;
       }
       Error err;
       if (n) {  // clean end of body
-        if (d_.size <= 0 || got_ >= d_.size) return size_t{0};
+        if (got_ >= d_.size) return size_t{0};
         err = Error{what_ + ": connection closed after " + std::to_string(got_) + " of " +
                         std::to_string(d_.size) + " bytes",
                     {},

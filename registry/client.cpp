@@ -234,7 +234,7 @@ Result<std::string> Client::token_for(const Scopes& scopes, bool fresh) {
   t.insecure = insecure();
   TRY_ASSIGN(t.credentials, credentials_for(scopes));
   TRY_ASSIGN(Request req, token_request(t));
-  std::string what = "registry " + registry_ + ": token service " + realm_;
+  std::string what = "registry " + registry_ + ": token service " + t.realm;
   for (int attempt = 1;; ++attempt) {
     auto ex = opts_.transport->start(req);
     if (!ex) {
@@ -341,7 +341,8 @@ Result<std::unique_ptr<Exchange>> Client::send(Request req, const Scopes& scopes
       TRY_ASSIGN(Url cur, Url::parse(req.url));
       auto v = validate_location(cur, r.header("location"), insecure());
       if (!v)
-        return fail("registry ", registry_, ": redirect from ", req.url, ": ", v.error().message);
+        return fail("registry ", registry_, ": redirect from ", url_for_messages(req.url), ": ",
+                    v.error().message);
       req.url = v->url.str();
       creds_ok = v->url.same_origin(origin);
       if (r.status == 303) {
@@ -354,7 +355,8 @@ Result<std::unique_ptr<Exchange>> Client::send(Request req, const Scopes& scopes
     }
     if (retry && retryable_status(r.status) && opts_.retry.allows(attempt)) {
       auto ra = parse_retry_after(r.header("retry-after"));
-      log_debug(req.method + " " + req.url + ": HTTP " + std::to_string(r.status) + ", will retry");
+      log_debug(req.method + " " + url_for_messages(req.url) + ": HTTP " +
+                std::to_string(r.status) + ", will retry");
       ex->reset();
       backoff(attempt++, ra);
       continue;

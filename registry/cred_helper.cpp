@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,31 +61,54 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   err_w.reset();
   if (rc != 0) return fail("credential helper ", prog, " cannot be run: ", std::strerror(rc));
 
+  // The helper's end is watched through a pidfd as well as its pipes: a helper
+  // that exits while a child of its own still holds stdout is done, and one
+  // that closes its pipes and then hangs runs into the deadline.
+  // (Through syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.)
+  Fd exited(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   std::string input = server + "\n", stdout_text, stderr_text;
   size_t in_pos = 0;
   auto deadline = std::chrono::steady_clock::now() + kHelperTimeout;
-  bool timed_out = false;
-  while (out_r || err_r) {
-    pollfd p[3] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}, {in_w.get(), POLLOUT, 0}};
+  bool timed_out = false, gone = false;
+  while (!gone && (out_r || err_r || exited)) {
+    pollfd p[4] = {{out_r.get(), POLLIN, 0},
+                   {err_r.get(), POLLIN, 0},
+                   {in_w.get(), POLLOUT, 0},
+                   {exited.get(), POLLIN, 0}};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
     }
-    if (::poll(p, 3, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    if (::poll(p, 4, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+    // Once it has exited, what it wrote is all in the pipes: read that, no more.
+    gone = p[3].revents & POLLIN;
     char buf[4096];
     for (int i = 0; i < 2; ++i) {
       Fd& fd = i == 0 ? out_r : err_r;
-      if (!fd || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fd.get(), buf, sizeof buf);
-      if (n <= 0)
-        fd.reset();
-      else if ((i == 0 ? stdout_text : stderr_text).size() < (1 << 20))
-        (i == 0 ? stdout_text : stderr_text).append(buf, static_cast<size_t>(n));
+      while (fd && (p[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+        ssize_t n = ::read(fd.get(), buf, sizeof buf);
+        if (n <= 0)
+          fd.reset();
+        else if ((i == 0 ? stdout_text : stderr_text).size() < (1 << 20))
+          (i == 0 ? stdout_text : stderr_text).append(buf, static_cast<size_t>(n));
+        pollfd more{fd.get(), POLLIN, 0};
+        if (!gone || !fd || ::poll(&more, 1, 0) <= 0) break;
+      }
     }
     if (in_w && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      // A helper that never reads its stdin must not end kiln by SIGPIPE.
+      sigset_t pipe_sig, old;
+      sigemptyset(&pipe_sig);
+      sigaddset(&pipe_sig, SIGPIPE);
+      pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
       ssize_t n = ::write(in_w.get(), input.data() + in_pos, input.size() - in_pos);
+      if (n < 0 && errno == EPIPE) {
+        timespec now{};
+        sigtimedwait(&pipe_sig, nullptr, &now);
+      }
+      pthread_sigmask(SIG_SETMASK, &old, nullptr);
       if (n > 0) in_pos += static_cast<size_t>(n);
       if (n < 0 || in_pos == input.size()) in_w.reset();
     }

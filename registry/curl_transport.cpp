@@ -399,7 +399,7 @@ size_t CurlExchange::on_read(char* data, size_t size, size_t n, void* ud) noexce
 Status CurlExchange::begin(const Request& req) {
   CURL* e = slot_->easy.get();
   curl_easy_reset(e);
-  what_ = req.method + " " + req.url;
+  what_ = req.method + " " + url_for_messages(req.url);
   resp_.url = req.url;
   auto url = Url::parse(req.url);
   if (!url) return fail(what_, ": ", url.error().message);

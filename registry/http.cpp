@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "registry/url.hpp"
+
 namespace kiln::registry {
 
 std::string Response::header(std::string_view name) const {
@@ -18,7 +20,7 @@ std::vector<std::string> Response::headers_named(std::string_view name) const {
 }
 
 Result<std::string> read_body(Exchange& ex, size_t limit) {
-  return read_all(ex, limit, "response from " + ex.response().url);
+  return read_all(ex, limit, "response from " + url_for_messages(ex.response().url));
 }
 
 }  // namespace kiln::registry

@@ -1,6 +1,8 @@
 #include "registry/remote.hpp"
 
+#include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
@@ -19,6 +21,50 @@ std::string bare_type(std::string t) {
 
 bool is_digest(const std::string& ref) {
   return ref.find(':') != std::string::npos;
+}
+
+// The strings under `key` in every page of a listing, following the Link
+// header's rel="next". A registry cannot keep kiln paging forever (a page seen
+// before, or past kMaxPages, is an error) nor fill its memory (kMaxListing
+// bytes of names in all).
+Result<std::vector<std::string>> list_pages(
+    std::string url, const std::string& key, size_t page_limit, const std::string& what,
+    const std::function<Result<std::unique_ptr<Exchange>>(const Request&)>& send) {
+  constexpr size_t kMaxPages = 100000;
+  constexpr size_t kMaxListing = 64 << 20;
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  size_t listed = 0;
+  while (!url.empty()) {
+    if (!seen.insert(url).second)
+      return fail(what, ": the registry's next page is one it sent before (", url_for_messages(url),
+                  ")");
+    if (seen.size() > kMaxPages) return fail(what, ": more than ", kMaxPages, " pages");
+    Request req;
+    req.url = url;
+    TRY_ASSIGN(auto ex, send(req));
+    if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what));
+    TRY_ASSIGN(std::string body, read_body(*ex, page_limit));
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return fail(what, ": invalid JSON");
+    if (j.contains(key) && j[key].is_array())
+      for (auto& t : j[key])
+        if (t.is_string()) {
+          listed += t.get_ref<const std::string&>().size();
+          if (listed > kMaxListing)
+            return fail(what, ": the registry listed more than ", kMaxListing >> 20,
+                        " MiB of names");
+          out.push_back(t);
+        }
+    std::string next = next_link(ex->response().header("link"));
+    url.clear();
+    if (!next.empty()) {
+      TRY_ASSIGN(Url cur, Url::parse(req.url));
+      TRY_ASSIGN(Url n, resolve_url(cur, next));
+      url = n.str();
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -150,31 +196,11 @@ Result<bool> Remote::has_blob(const oci::Descriptor& d, bool for_push) {
 }
 
 Result<std::vector<std::string>> Remote::tags(int page_size) {
-  std::vector<std::string> out;
   std::string path = "/v2/" + repo_ + "/tags/list";
   if (page_size > 0) path += "?n=" + std::to_string(page_size);
   TRY_ASSIGN(std::string url, client_->url(path));
-  for (int page = 0; !url.empty(); ++page) {
-    if (page > 100000) return fail(what("tags"), ": too many pages");
-    Request req;
-    req.url = url;
-    TRY_ASSIGN(auto ex, call(req, {Scope::pull(repo_)}, "tags"));
-    if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what("tags")));
-    TRY_ASSIGN(std::string body, read_body(*ex, 16 << 20));
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return fail(what("tags"), ": invalid JSON");
-    if (j.contains("tags") && j["tags"].is_array())
-      for (auto& t : j["tags"])
-        if (t.is_string()) out.push_back(t);
-    std::string next = next_link(ex->response().header("link"));
-    url.clear();
-    if (!next.empty()) {
-      TRY_ASSIGN(Url cur, Url::parse(req.url));
-      TRY_ASSIGN(Url n, resolve_url(cur, next));
-      url = n.str();
-    }
-  }
-  return out;
+  return list_pages(url, "tags", 16 << 20, what("tags"),
+                    [&](const Request& req) { return call(req, {Scope::pull(repo_)}, "tags"); });
 }
 
 Remote remote_for(const std::string& registry, const std::string& repository,
@@ -183,32 +209,12 @@ Remote remote_for(const std::string& registry, const std::string& repository,
 }
 
 Result<std::vector<std::string>> catalog(Client& client, int page_size) {
-  std::vector<std::string> out;
   std::string what = "registry " + client.registry() + ": catalog";
   TRY_ASSIGN(
       std::string url,
       client.url(page_size > 0 ? "/v2/_catalog?n=" + std::to_string(page_size) : "/v2/_catalog"));
-  for (int page = 0; !url.empty(); ++page) {
-    if (page > 100000) return fail(what, ": too many pages");
-    Request req;
-    req.url = url;
-    TRY_ASSIGN(auto ex, client.send(req, {Scope::catalog()}));
-    if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what));
-    TRY_ASSIGN(std::string body, read_body(*ex, 64 << 20));
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return fail(what, ": invalid JSON");
-    if (j.contains("repositories") && j["repositories"].is_array())
-      for (auto& t : j["repositories"])
-        if (t.is_string()) out.push_back(t);
-    std::string next = next_link(ex->response().header("link"));
-    url.clear();
-    if (!next.empty()) {
-      TRY_ASSIGN(Url cur, Url::parse(req.url));
-      TRY_ASSIGN(Url n, resolve_url(cur, next));
-      url = n.str();
-    }
-  }
-  return out;
+  return list_pages(url, "repositories", 64 << 20, what,
+                    [&](const Request& req) { return client.send(req, {Scope::catalog()}); });
 }
 
 std::string next_link(const std::string& h) {

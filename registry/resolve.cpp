@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "registry/transfer.hpp"
@@ -22,6 +24,19 @@ Status add_manifest(ResolvedImage& img, FetchedManifest m, const std::string& wh
   return {};
 }
 
+constexpr size_t kMaxChildren = 1000;
+constexpr int64_t kManifestLimit = 4 << 20;
+constexpr int64_t kChildrenLimit = 64 << 20;
+
+// A manifest an index points to, no larger than the index says (the digest
+// check in get_manifest catches a size that lies the other way).
+Result<FetchedManifest> fetch_child(Remote& remote, const oci::Descriptor& child) {
+  if (child.size > kManifestLimit)
+    return fail(remote.name(), ": manifest ", child.digest.str(), " is ", child.size,
+                " bytes; kiln reads manifests of at most ", kManifestLimit);
+  return remote.get_manifest(child.digest.str(), static_cast<size_t>(child.size));
+}
+
 }  // namespace
 
 Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& reference,
@@ -39,10 +54,24 @@ Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& referenc
   if (choice.all) {
     img.keep_index = true;
     img.target = img.top.descriptor();
+    // Every child is held in memory until the copy is done: each is fetched
+    // once, read up to its declared size, and all of them together are bounded.
+    if (index->manifests().size() > kMaxChildren)
+      return fail(what, ": the index lists ", index->manifests().size(),
+                  " manifests; kiln takes at most ", kMaxChildren);
+    int64_t total = 0;
     for (auto& child : index->manifests()) {
       if (!oci::media::is_manifest(child.media_type))
         return fail(what, ": nested index ", child.digest.str(), " is not supported");
-      TRY_ASSIGN(auto m, remote.get_manifest(child.digest.str()));
+      bool seen = false;
+      for (auto& m : img.manifests)
+        seen = seen || m.digest == child.digest;
+      if (seen) continue;
+      total += std::min(child.size, kManifestLimit + 1);
+      if (total > kChildrenLimit)
+        return fail(what, ": the index's manifests come to more than ", kChildrenLimit >> 20,
+                    " MiB");
+      TRY_ASSIGN(auto m, fetch_child(remote, child));
       TRY(add_manifest(img, std::move(m), remote.name() + ": manifest " + child.digest.str()));
     }
     return img;
@@ -61,7 +90,7 @@ Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& referenc
       if (child.platform) have += (have.empty() ? "" : ", ") + child.platform->str();
     return fail(what, ": no image for platform ", want.str(), " (available: ", have, ")");
   }
-  TRY_ASSIGN(auto m, remote.get_manifest(pick->digest.str()));
+  TRY_ASSIGN(auto m, fetch_child(remote, *pick));
   img.target = *pick;
   img.target.annotations.clear();
   TRY(add_manifest(img, std::move(m), remote.name() + ": manifest " + pick->digest.str()));

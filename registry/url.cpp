@@ -155,8 +155,15 @@ Result<ValidatedLocation> validate_location(const Url& request, std::string_view
   auto u = resolve_url(request, location);
   if (!u) return fail("registry sent an unusable Location: ", u.error().message);
   if (request.scheme == "https" && u->scheme == "http" && !insecure)
-    return fail("registry sent a Location that downgrades https to http: ", u->str());
+    return fail("registry sent a Location that downgrades https to http: ",
+                url_for_messages(u->str()));
   return ValidatedLocation{*u, u->same_origin(request)};
+}
+
+std::string url_for_messages(std::string_view url) {
+  size_t q = url.find('?');
+  if (q == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, q)) + "?…";
 }
 
 std::string query_escape(std::string_view s) {

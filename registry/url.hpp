@@ -42,4 +42,8 @@ Result<ValidatedLocation> validate_location(const Url& request, std::string_view
 
 std::string query_escape(std::string_view s);
 
+// `url` as messages and logs show it: without its query, where a signed
+// storage URL or an upload session carries what grants access to it.
+std::string url_for_messages(std::string_view url);
+
 }  // namespace kiln::registry

@@ -110,6 +110,18 @@ TEST(Index, ParsesDockerListAndSniffsOciWithoutMediaType) {
   EXPECT_EQ(oci->media_type(), media::kOciIndex);
 }
 
+TEST(Index, DocumentWithTheFieldsOfBothIsNeither) {
+  // Read as an index under one Content-Type and as a manifest under another,
+  // one digest would name two images: refused either way.
+  std::string both =
+      R"({"schemaVersion":2,"manifests":[],"config":{"mediaType":"a","size":1,)"
+      R"("digest":"sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},"layers":[]})";
+  auto ix = Index::parse(both, media::kOciIndex);
+  ASSERT_FALSE(ix);
+  EXPECT_NE(ix.error().what().find("both"), std::string::npos) << ix.error().what();
+  EXPECT_FALSE(Manifest::parse(both, media::kOciManifest));
+}
+
 // Chain ids as the OCI image-spec defines them; the values come from
 // python3's hashlib over "CHAIN DIFFID".
 TEST(ImageConfig, ChainIdsFollowTheImageSpec) {

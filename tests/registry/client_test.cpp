@@ -11,6 +11,7 @@
 
 #include "registry/client.hpp"
 #include "registry/remote.hpp"
+#include "registry/transfer.hpp"
 
 namespace kiln::registry {
 namespace {
@@ -226,6 +227,75 @@ TEST(RemoteFake, ChunkedUploadHonoursOciChunkMinLength) {
   EXPECT_EQ(f.t->sent[4].url, "https://reg.example/v2/team/a/blobs/uploads/u1?state=0-119");
   EXPECT_EQ(f.t->sent[6].method, "PUT");
   EXPECT_NE(f.t->sent[6].url.find("&digest=sha256:"), std::string::npos) << f.t->sent[6].url;
+}
+
+TEST(RemoteFake, PaginationThatLoopsIsRefused) {
+  Fixture f;
+  f.t->script = {
+      {200},
+      {200,
+       {{"link", R"(</v2/team/a/tags/list?n=2&last=b>; rel="next")"}},
+       R"({"tags":["a","b"]})"},
+      {200, {{"link", R"(</v2/team/a/tags/list?n=2>; rel="next")"}}, R"({"tags":["c"]})"},
+  };
+  Remote remote(f.make(), "team/a");
+  auto tags = remote.tags(2);
+  ASSERT_FALSE(tags);
+  EXPECT_NE(tags.error().what().find("next page is one it sent before"), std::string::npos)
+      << tags.error().what();
+  EXPECT_EQ(f.t->sent.size(), 3u);  // and no fourth request
+}
+
+TEST(RemoteFake, BlobOfSizeZeroTakesNoBytes) {
+  // A manifest may say 0 bytes: that bounds the download like any other size.
+  Fixture f;
+  f.t->script = {{200}, {200, {}, "endless"}};
+  Remote remote(f.make(), "team/a");
+  oci::Descriptor d;
+  d.media_type = "application/octet-stream";
+  d.digest = oci::Digest::of_bytes("");
+  d.size = 0;
+  auto r = remote.open_blob(d);
+  ASSERT_TRUE(r) << r.error().what();
+  std::vector<std::byte> buf(4096);
+  auto n = (*r)->read(buf);
+  ASSERT_FALSE(n);
+  EXPECT_NE(n.error().what().find("more than the expected 0 bytes"), std::string::npos)
+      << n.error().what();
+}
+
+TEST(RemoteFake, IndexChildrenAreFetchedOnceAndNoLargerThanDeclared) {
+  std::string child =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json",)"
+      R"("digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},)"
+      R"("layers":[]})";
+  auto cd = oci::Digest::of_bytes(child);
+  auto index = [&](int64_t size) {
+    std::string e = R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" +
+                    cd.str() + R"(","size":)" + std::to_string(size) +
+                    R"(,"platform":{"os":"linux","architecture":"amd64"}})";
+    return R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
+           e + "," + e + "]}";
+  };
+  PlatformChoice all;
+  all.all = true;
+
+  Fixture f;  // the same child listed twice: one GET
+  f.t->script = {{200}, {200, {}, index(static_cast<int64_t>(child.size()))}, {200, {}, child}};
+  Remote remote(f.make(), "team/a");
+  auto img = resolve_remote(remote, "multi", all);
+  ASSERT_TRUE(img) << img.error().what();
+  EXPECT_EQ(img->manifests.size(), 1u);
+  EXPECT_EQ(f.t->sent.size(), 3u);
+
+  Fixture g;  // a child larger than the index says is refused
+  g.t->script = {{200}, {200, {}, index(10)}, {200, {}, child}};
+  Remote remote2(g.make(), "team/a");
+  auto bad = resolve_remote(remote2, "multi", all);
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().what().find("larger than the limit of 10 bytes"), std::string::npos)
+      << bad.error().what();
 }
 
 }  // namespace

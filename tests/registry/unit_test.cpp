@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <chrono>
 
 #include "registry/auth.hpp"
 #include "registry/keychain.hpp"
@@ -114,6 +115,13 @@ TEST(Url, LocationValidation) {
   EXPECT_FALSE(validate_location(base, "", false));
   EXPECT_FALSE(validate_location(base, "https://u:p@reg.example/", false));
   EXPECT_FALSE(validate_location(base, "javascript:alert(1)", false));
+}
+
+TEST(Url, MessagesShowNoQuery) {
+  EXPECT_EQ(url_for_messages("https://cdn.example/b?X-Amz-Signature=s&X-Amz-Security-Token=t"),
+            "https://cdn.example/b?…");
+  EXPECT_EQ(url_for_messages("https://reg.example/v2/a/blobs/uploads/u"),
+            "https://reg.example/v2/a/blobs/uploads/u");
 }
 
 TEST(Retry, BackoffGrowsIsCappedAndHonoursRetryAfter) {
@@ -249,6 +257,26 @@ TEST_F(KeychainTest, CredentialHelpers) {
   ::setenv("PATH", old_path.c_str(), 1);
 }
 
+TEST_F(KeychainTest, HelperThatIgnoresStdinOrLeavesAChildBehind) {
+  // It answers without reading the server name and exits, leaving a child that
+  // holds its stdout for 20 s: kiln takes the answer when the helper exits
+  // (not when the child lets go), and its write to the closed stdin is no SIGPIPE.
+  test::write_text(s / "bin/docker-credential-odd",
+                   "#!/bin/sh\nexec 0<&-\n"
+                   "echo '{\"Username\":\"ou\",\"Secret\":\"os\"}'\n"
+                   "sleep 20 &\nexit 0\n");
+  std::filesystem::permissions(s / "bin/docker-credential-odd", std::filesystem::perms::owner_all);
+  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", ((s / "bin").string() + ":" + old_path).c_str(), 1);
+  auto t0 = std::chrono::steady_clock::now();
+  auto c = run_credential_helper("odd", "odd.example");
+  auto took = std::chrono::steady_clock::now() - t0;
+  ::setenv("PATH", old_path.c_str(), 1);
+  ASSERT_TRUE(c && *c) << (c ? "none" : c.error().what());
+  EXPECT_EQ((*c)->username, "ou");
+  EXPECT_LT(took, std::chrono::seconds(10));
+}
+
 TEST_F(KeychainTest, StoreAndRemoveKeepOtherEntries) {
   auto f = s / "auth.json";
   test::write_text(f, R"({"auths":{"https://index.docker.io/v1/":{"auth":"eDp5"}},"other":1})");
@@ -295,6 +323,11 @@ TEST(TokenRequest, GetWithBasicOrOAuth2Post) {
   EXPECT_EQ(reply->token, "abc");
   EXPECT_EQ(reply->expires_in, std::chrono::seconds(300));
   EXPECT_FALSE(parse_token_reply("{}"));
+  // A lifetime past a day is a day: larger ones overflowed the renewal clock
+  // and made every request fetch a new token.
+  reply = parse_token_reply(R"({"token":"t","expires_in":9223372036854775807})");
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->expires_in, std::chrono::hours(24));
 }
 
 TEST(Tls, CertsDirAndRegistriesConf) {
