@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 
 #include "registry/auth.hpp"
 #include "registry/keychain.hpp"
@@ -180,11 +181,25 @@ TEST(Links, NextLinkParsing) {
 class KeychainTest : public ::testing::Test {
  protected:
   test::Scratch s;
+  std::optional<std::string> old_path_;
   KeychainPaths paths() {
     KeychainPaths p;
     p.home = (s / "home").string();
     p.xdg_runtime_dir = (s / "run").string();
     return p;
+  }
+  // docker-credential-NAME on PATH (put back at the end of the test).
+  void install_helper(const std::string& name, const std::string& script) {
+    auto f = s / "bin" / ("docker-credential-" + name);
+    test::write_text(f, script);
+    std::filesystem::permissions(f, std::filesystem::perms::owner_all);
+    if (!old_path_) {
+      old_path_ = std::getenv("PATH") ? std::getenv("PATH") : "";
+      ::setenv("PATH", ((s / "bin").string() + ":" + *old_path_).c_str(), 1);
+    }
+  }
+  void TearDown() override {
+    if (old_path_) ::setenv("PATH", old_path_->c_str(), 1);
   }
 };
 
@@ -230,17 +245,14 @@ TEST_F(KeychainTest, OrderAndMostSpecificKey) {
 
 TEST_F(KeychainTest, CredentialHelpers) {
   // A fake helper on PATH answering the docker-credential protocol.
-  test::write_text(
-      s / "bin/docker-credential-fake",
+  install_helper(
+      "fake",
       "#!/bin/sh\nread server\n"
       "if [ \"$server\" = helped.example ]; then\n"
       "  echo '{\"ServerURL\":\"helped.example\",\"Username\":\"hu\",\"Secret\":\"hs\"}'\n"
       "elif [ \"$server\" = tok.example ]; then\n"
       "  echo '{\"Username\":\"<token>\",\"Secret\":\"refresh\"}'\n"
       "else echo 'credentials not found in native keychain'; exit 1; fi\n");
-  std::filesystem::permissions(s / "bin/docker-credential-fake", std::filesystem::perms::owner_all);
-  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  ::setenv("PATH", ((s / "bin").string() + ":" + old_path).c_str(), 1);
   test::write_text(s / "home/.docker/config.json",
                    R"({"credHelpers":{"helped.example":"fake"},"credsStore":"fake"})");
   FileKeychain k(paths());
@@ -254,24 +266,19 @@ TEST_F(KeychainTest, CredentialHelpers) {
   c = k.get("nothing.example", "a");
   ASSERT_TRUE(c) << c.error().what();
   EXPECT_FALSE(*c);
-  ::setenv("PATH", old_path.c_str(), 1);
 }
 
 TEST_F(KeychainTest, HelperThatIgnoresStdinOrLeavesAChildBehind) {
   // It answers without reading the server name and exits, leaving a child that
   // holds its stdout for 20 s: kiln takes the answer when the helper exits
   // (not when the child lets go), and its write to the closed stdin is no SIGPIPE.
-  test::write_text(s / "bin/docker-credential-odd",
-                   "#!/bin/sh\nexec 0<&-\n"
-                   "echo '{\"Username\":\"ou\",\"Secret\":\"os\"}'\n"
-                   "sleep 20 &\nexit 0\n");
-  std::filesystem::permissions(s / "bin/docker-credential-odd", std::filesystem::perms::owner_all);
-  std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
-  ::setenv("PATH", ((s / "bin").string() + ":" + old_path).c_str(), 1);
+  install_helper("odd",
+                 "#!/bin/sh\nexec 0<&-\n"
+                 "echo '{\"Username\":\"ou\",\"Secret\":\"os\"}'\n"
+                 "sleep 20 &\nexit 0\n");
   auto t0 = std::chrono::steady_clock::now();
   auto c = run_credential_helper("odd", "odd.example");
   auto took = std::chrono::steady_clock::now() - t0;
-  ::setenv("PATH", old_path.c_str(), 1);
   ASSERT_TRUE(c && *c) << (c ? "none" : c.error().what());
   EXPECT_EQ((*c)->username, "ou");
   EXPECT_LT(took, std::chrono::seconds(10));
