@@ -82,19 +82,26 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
       break;
     }
     if (::poll(p, 4, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    // Once it has exited, what it wrote is all in the pipes: read that, no more.
     gone = p[3].revents & POLLIN;
     char buf[4096];
     for (int i = 0; i < 2; ++i) {
       Fd& fd = i == 0 ? out_r : err_r;
-      while (fd && (p[i].revents & (POLLIN | POLLHUP | POLLERR))) {
+      std::string& text = i == 0 ? stdout_text : stderr_text;
+      bool ready = p[i].revents & (POLLIN | POLLHUP | POLLERR);
+      // Once the helper has exited, all it wrote is in the pipe, whether or not
+      // this round's poll saw it: read until the pipe is empty, a pipe buffer's
+      // worth at most (a child it left behind may still be writing).
+      for (int reads = gone ? 16 : 1; fd && reads > 0; --reads) {
+        if (!ready) {
+          pollfd more{fd.get(), POLLIN, 0};
+          if (!gone || ::poll(&more, 1, 0) <= 0) break;
+        }
+        ready = false;
         ssize_t n = ::read(fd.get(), buf, sizeof buf);
         if (n <= 0)
           fd.reset();
-        else if ((i == 0 ? stdout_text : stderr_text).size() < (1 << 20))
-          (i == 0 ? stdout_text : stderr_text).append(buf, static_cast<size_t>(n));
-        pollfd more{fd.get(), POLLIN, 0};
-        if (!gone || !fd || ::poll(&more, 1, 0) <= 0) break;
+        else if (text.size() < (1 << 20))
+          text.append(buf, static_cast<size_t>(n));
       }
     }
     if (in_w && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
@@ -104,7 +111,9 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
       sigaddset(&pipe_sig, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
       ssize_t n = ::write(in_w.get(), input.data() + in_pos, input.size() - in_pos);
-      if (n < 0 && errno == EPIPE) {
+      // Raised with EPIPE, and also with a short write cut off by the close.
+      sigset_t pending;
+      if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
         timespec now{};
         sigtimedwait(&pipe_sig, nullptr, &now);
       }

@@ -26,17 +26,18 @@ bool is_digest(const std::string& ref) {
 // The strings under `key` in every page of a listing, following the Link
 // header's rel="next". A registry cannot keep kiln paging forever (a page seen
 // before, or past kMaxPages, is an error) nor fill its memory (kMaxListing
-// bytes of names in all).
+// bytes of names, each counted with what holding it costs; pages seen are
+// remembered by digest, whatever the length of their URLs).
 Result<std::vector<std::string>> list_pages(
     std::string url, const std::string& key, size_t page_limit, const std::string& what,
     const std::function<Result<std::unique_ptr<Exchange>>(const Request&)>& send) {
   constexpr size_t kMaxPages = 100000;
   constexpr size_t kMaxListing = 64 << 20;
   std::vector<std::string> out;
-  std::set<std::string> seen;
+  std::set<oci::Digest> seen;
   size_t listed = 0;
   while (!url.empty()) {
-    if (!seen.insert(url).second)
+    if (!seen.insert(oci::Digest::of_bytes(url)).second)
       return fail(what, ": the registry's next page is one it sent before (", url_for_messages(url),
                   ")");
     if (seen.size() > kMaxPages) return fail(what, ": more than ", kMaxPages, " pages");
@@ -50,7 +51,7 @@ Result<std::vector<std::string>> list_pages(
     if (j.contains(key) && j[key].is_array())
       for (auto& t : j[key])
         if (t.is_string()) {
-          listed += t.get_ref<const std::string&>().size();
+          listed += t.get_ref<const std::string&>().size() + sizeof(std::string);
           if (listed > kMaxListing)
             return fail(what, ": the registry listed more than ", kMaxListing >> 20,
                         " MiB of names");
