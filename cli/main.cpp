@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "base/log.hpp"
+#include "base/printable.hpp"
 #include "cli/command.hpp"
 
 int main(int argc, char** argv) {
@@ -50,14 +51,15 @@ int main(int argc, char** argv) {
   set_log_level(level);
   set_log_sink([](LogLevel l, std::string_view line) {
     static const char* names[] = {"debug", "info", "warning", "error"};
-    std::cerr << "kiln: " << names[static_cast<int>(l)] << ": " << line << '\n';
+    std::cerr << "kiln: " << names[static_cast<int>(l)] << ": " << printable(line) << '\n';
   });
 
   if (!g.action) return 2;
   Status st = g.action();
   std::cout.flush();
   if (!st) {
-    std::cerr << "kiln: " << st.error().what() << '\n';
+    // Registry replies reach error messages: no escape sequence gets through.
+    std::cerr << "kiln: " << printable(st.error().what()) << '\n';
     return 1;
   }
   return 0;

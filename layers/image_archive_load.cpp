@@ -15,6 +15,7 @@
 #include "base/files.hpp"
 #include "layers/compression.hpp"
 #include "layers/image_archive.hpp"
+#include "oci/json.hpp"
 #include "oci/media_types.hpp"
 #include "oci/reference.hpp"
 
@@ -220,7 +221,7 @@ std::string store_name(const std::string& raw) {
 Result<std::vector<LoadedImage>> load_docker(BlobSink& sink, const Extracted& x,
                                              const fs::path& in) {
   TRY_ASSIGN(std::string text, x.text("manifest.json", in));
-  auto manifest = nlohmann::json::parse(text, nullptr, false);
+  auto manifest = oci::parse_untrusted_json(text);
   if (manifest.is_discarded() || !manifest.is_array())
     return fail(in.string(), ": manifest.json is not a JSON array");
   std::vector<LoadedImage> out;

@@ -2,6 +2,7 @@
 
 #include <ctime>
 
+#include "oci/json.hpp"
 #include "oci/manifest.hpp"
 
 namespace kiln::oci {
@@ -38,7 +39,7 @@ std::vector<std::string> object_keys(const nlohmann::json& j) {
 }  // namespace
 
 Result<ImageConfig> ImageConfig::parse(std::string bytes) {
-  auto j = nlohmann::json::parse(bytes, nullptr, false);
+  auto j = oci::parse_untrusted_json(bytes);
   if (j.is_discarded() || !j.is_object()) return fail("image config is not a JSON object");
   for (const char* key : {"architecture", "os"})
     if (j.contains(key) && !j[key].is_string())

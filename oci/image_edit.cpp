@@ -4,6 +4,7 @@
 #include <cctype>
 #include <sstream>
 
+#include "oci/json.hpp"
 #include "oci/media_types.hpp"
 
 namespace kiln::oci {
@@ -50,7 +51,7 @@ Result<std::vector<std::string>> parse_command_words(const std::string& flag,
                                                      const std::string& value) {
   std::vector<std::string> out;
   if (!value.empty() && value.front() == '[') {
-    auto j = nlohmann::json::parse(value, nullptr, false);
+    auto j = oci::parse_untrusted_json(value);
     bool ok =
         j.is_array() && std::all_of(j.begin(), j.end(), [](auto& e) { return e.is_string(); });
     if (!ok) return fail(flag, " \"", value, "\": not a JSON array of strings");

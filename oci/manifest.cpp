@@ -1,5 +1,6 @@
 #include "oci/manifest.hpp"
 
+#include "oci/json.hpp"
 #include "oci/media_types.hpp"
 
 namespace kiln::oci {
@@ -7,7 +8,7 @@ namespace kiln::oci {
 namespace {
 
 Result<nlohmann::json> parse_json(const std::string& bytes, std::string_view what) {
-  auto j = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
+  auto j = oci::parse_untrusted_json(bytes);
   if (j.is_discarded()) return fail(what, " is not valid JSON");
   if (!j.is_object()) return fail(what, " is not a JSON object");
   return j;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "base/files.hpp"
+#include "oci/json.hpp"
 #include "oci/media_types.hpp"
 #include "oci/reference.hpp"
 
@@ -52,7 +53,7 @@ Result<Store> Store::open(const fs::path& root) {
     if (!fs::exists(layout, ec)) TRY(write_file_atomic(layout, kLayoutFile));
   } else {
     TRY_ASSIGN(std::string text, read_file(layout, 4096));
-    auto j = nlohmann::json::parse(text, nullptr, false);
+    auto j = oci::parse_untrusted_json(text);
     if (j.is_discarded() || !j.is_object() || !j.contains("imageLayoutVersion"))
       return fail(layout.string(), ": not a valid oci-layout file");
     TRY(make_dirs(root / "blobs" / "sha256"));
@@ -134,7 +135,7 @@ Result<std::string> Store::read_blob(const Digest& d, size_t limit) const {
 Result<std::vector<Descriptor>> Store::entries() const {
   fs::path p = root_ / "index.json";
   TRY_ASSIGN(std::string text, read_file(p));
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = oci::parse_untrusted_json(text);
   if (j.is_discarded() || !j.is_object()) return fail(p.string(), ": not valid JSON");
   if (!j.contains("manifests") || !j["manifests"].is_array())
     return fail(p.string(), ": has no manifests array");
@@ -160,7 +161,7 @@ Status Store::update_index_locked(const FileLock&,
                                   const std::function<Status(std::vector<Descriptor>&)>& edit) {
   fs::path p = root_ / "index.json";
   TRY_ASSIGN(std::string text, read_file(p));
-  auto j = nlohmann::json::parse(text, nullptr, false);
+  auto j = oci::parse_untrusted_json(text);
   if (j.is_discarded() || !j.is_object()) return fail(p.string(), ": not valid JSON");
   TRY_ASSIGN(auto list, entries());
   TRY(edit(list));

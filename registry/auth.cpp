@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "oci/json.hpp"
 #include "registry/url.hpp"
 
 namespace kiln::registry {
@@ -46,7 +47,7 @@ Result<Request> token_request(const TokenRequest& t) {
 }
 
 Result<TokenReply> parse_token_reply(std::string_view body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = oci::parse_untrusted_json(body);
   if (j.is_discarded() || !j.is_object()) return fail("the token service answered with non-JSON");
   TokenReply t;
   for (const char* k : {"token", "access_token"})
@@ -55,6 +56,10 @@ Result<TokenReply> parse_token_reply(std::string_view body) {
       break;
     }
   if (t.token.empty()) return fail("the token service answered without a token");
+  // It goes into an Authorization header: a CR, LF or other control byte
+  // would let the token service write headers of its own into requests.
+  if (!std::all_of(t.token.begin(), t.token.end(), [](char c) { return c > ' ' && c < 0x7f; }))
+    return fail("the token service answered with a token that holds spaces or control characters");
   if (j.contains("expires_in") && j["expires_in"].is_number_integer()) {
     // Bounded: a day is far past any real token's life, and a larger figure
     // would overflow the clock arithmetic that schedules the renewal.

@@ -5,6 +5,7 @@
 // the session gives its Range); a failed session is started again. Every
 // Location is validated, and credentials only go to the registry's origin.
 #include <cerrno>
+#include <charconv>
 
 #include "base/log.hpp"
 #include "registry/remote.hpp"
@@ -32,14 +33,18 @@ class LimitedReader final : public Reader {
   int64_t left_;
 };
 
-// The end offset (exclusive) from a "Range: 0-N" upload status header.
-int64_t range_end(const std::string& h) {
+// The end offset (exclusive) from a "Range: 0-N" upload status header, within
+// [0, size]: what a registry says it holds cannot move the upload outside the
+// blob, whatever figure it sends.
+int64_t range_end(const std::string& h, int64_t size) {
   size_t dash = h.find('-');
   if (dash == std::string::npos) return 0;
+  int64_t last = 0;
+  auto [end, ec] = std::from_chars(h.data() + dash + 1, h.data() + h.size(), last);
   // Registries answer "0-0" both for nothing and for one byte; chunks are far
   // larger than a byte, so read it as nothing.
-  int64_t last = std::atoll(h.c_str() + dash + 1);
-  return last == 0 ? 0 : last + 1;
+  if (ec != std::errc() || last <= 0) return 0;
+  return last >= size ? size : last + 1;
 }
 
 }  // namespace
@@ -130,7 +135,7 @@ Result<std::string> Remote::upload_chunks(const oci::Descriptor& d, const BlobOp
       auto loc = validate_location(cur, (*ex)->response().header("location"), client_->insecure());
       if (!loc) return fail(what(obj), ": ", loc.error().message);
       location = loc->url.str();
-      int64_t end = range_end((*ex)->response().header("range"));
+      int64_t end = range_end((*ex)->response().header("range"), d.size);
       off = end > off ? end : off + len;
       continue;
     }
@@ -151,7 +156,7 @@ Result<std::string> Remote::upload_chunks(const oci::Descriptor& d, const BlobOp
       if (!loc) return fail(what(obj), ": ", loc.error().message);
       location = loc->url.str();
     }
-    off = range_end(st->response().header("range"));
+    off = range_end(st->response().header("range"), d.size);
   }
   return location;
 }

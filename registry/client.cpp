@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/log.hpp"
+#include "oci/json.hpp"
 #include "registry/auth.hpp"
 #include "registry/tls.hpp"
 #include "registry/url.hpp"
@@ -65,7 +66,7 @@ Error response_error(const Response& r, std::string_view body, std::string_view 
   Error e;
   e.http_status = r.status;
   std::string detail;
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = oci::parse_untrusted_json(body);
   if (!j.is_discarded() && j.is_object() && j.contains("errors") && j["errors"].is_array() &&
       !j["errors"].empty() && j["errors"][0].is_object()) {
     auto& first = j["errors"][0];

@@ -6,15 +6,16 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "base/fd.hpp"
+#include "oci/json.hpp"
 #include "registry/keychain.hpp"
 
 extern char** environ;
@@ -23,7 +24,8 @@ namespace kiln::registry {
 
 namespace {
 
-constexpr auto kHelperTimeout = std::chrono::seconds(60);
+// How often the helper's exit is checked while its pipes are quiet.
+constexpr int kExitCheckMs = 20;
 
 bool valid_helper_name(const std::string& n) {
   if (n.empty() || n.size() > 64) return false;
@@ -36,7 +38,8 @@ bool valid_helper_name(const std::string& n) {
 }  // namespace
 
 Result<std::optional<Credentials>> run_credential_helper(const std::string& name,
-                                                         const std::string& server) {
+                                                         const std::string& server,
+                                                         std::chrono::milliseconds timeout) {
   if (!valid_helper_name(name)) return fail("invalid credential helper name \"", name, "\"");
   std::string prog = "docker-credential-" + name;
   int in[2], out[2], err[2];
@@ -61,28 +64,30 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   err_w.reset();
   if (rc != 0) return fail("credential helper ", prog, " cannot be run: ", std::strerror(rc));
 
-  // The helper's end is watched through a pidfd as well as its pipes: a helper
-  // that exits while a child of its own still holds stdout is done, and one
-  // that closes its pipes and then hangs runs into the deadline.
-  // (Through syscall(): glibc 2.36's <sys/pidfd.h> lacks C linkage for C++.)
-  Fd exited(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  // The helper's end is seen by waitpid between polls of its pipes, not by
+  // their closing: a helper that exits while a child of its own still holds
+  // stdout is done, and one that closes its pipes and then hangs runs into
+  // the deadline.
   std::string input = server + "\n", stdout_text, stderr_text;
   size_t in_pos = 0;
-  auto deadline = std::chrono::steady_clock::now() + kHelperTimeout;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0, poll_errno = 0;
   bool timed_out = false, gone = false;
-  while (!gone && (out_r || err_r || exited)) {
-    pollfd p[4] = {{out_r.get(), POLLIN, 0},
-                   {err_r.get(), POLLIN, 0},
-                   {in_w.get(), POLLOUT, 0},
-                   {exited.get(), POLLIN, 0}};
+  while (!gone) {
+    pollfd p[3] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}, {in_w.get(), POLLOUT, 0}};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       timed_out = true;
       break;
     }
-    if (::poll(p, 4, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
-    gone = p[3].revents & POLLIN;
+    int wait = static_cast<int>(std::min<long>(left.count(), kExitCheckMs));
+    if (::poll(p, 3, wait) < 0 && errno != EINTR) {
+      poll_errno = errno;
+      break;
+    }
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    gone = r == pid || (r < 0 && errno != EINTR);
     char buf[4096];
     for (int i = 0; i < 2; ++i) {
       Fd& fd = i == 0 ? out_r : err_r;
@@ -122,10 +127,17 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
       if (n < 0 || in_pos == input.size()) in_w.reset();
     }
   }
-  if (timed_out) ::kill(pid, SIGKILL);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (timed_out) return fail("credential helper ", prog, " did not answer within 60s");
+  if (!gone) {
+    ::kill(pid, SIGKILL);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (timed_out) {
+    std::string secs = std::to_string(timeout.count() / 1000);
+    if (timeout.count() % 1000) secs += "." + std::to_string(timeout.count() % 1000 / 100);
+    return fail("credential helper ", prog, " did not answer within ", secs, "s");
+  }
+  if (poll_errno) return fail_errno(poll_errno, "waiting for credential helper " + prog);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string all = stdout_text + stderr_text;
     if (all.find("credentials not found") != std::string::npos) return std::optional<Credentials>();
@@ -133,7 +145,7 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
     return fail("credential helper ", prog, " failed for ", server,
                 reason.empty() ? "" : ": " + reason);
   }
-  auto j = nlohmann::json::parse(stdout_text, nullptr, false);
+  auto j = oci::parse_untrusted_json(stdout_text);
   if (j.is_discarded() || !j.is_object())
     return fail("credential helper ", prog, " returned something that is not JSON");
   Credentials c;

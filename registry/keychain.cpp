@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/files.hpp"
+#include "oci/json.hpp"
 
 namespace kiln::registry {
 
@@ -117,7 +118,7 @@ Result<std::optional<Credentials>> FileKeychain::get(const std::string& registry
     std::error_code ec;
     if (!fs::exists(file, ec)) continue;
     TRY_ASSIGN(std::string text, read_file(file, 4 << 20));
-    Json j = Json::parse(text, nullptr, false);
+    Json j = oci::parse_untrusted_json(text);
     if (j.is_discarded() || !j.is_object()) return fail(file.string(), ": not valid JSON");
     if (j.contains("credHelpers") && j["credHelpers"].is_object())
       for (auto& [k, v] : j["credHelpers"].items())
@@ -148,7 +149,7 @@ Status store_credentials(const fs::path& file, const std::string& registry, cons
   std::error_code ec;
   if (fs::exists(file, ec)) {
     TRY_ASSIGN(std::string text, read_file(file, 4 << 20));
-    j = Json::parse(text, nullptr, false);
+    j = oci::parse_untrusted_json(text);
     if (j.is_discarded() || !j.is_object()) return fail(file.string(), ": not valid JSON");
   }
   if (!j.contains("auths") || !j["auths"].is_object()) j["auths"] = Json::object();
@@ -176,7 +177,7 @@ Result<bool> remove_credentials(const fs::path& file, const std::string& registr
   std::error_code ec;
   if (!fs::exists(file, ec)) return false;
   TRY_ASSIGN(std::string text, read_file(file, 4 << 20));
-  Json j = Json::parse(text, nullptr, false);
+  Json j = oci::parse_untrusted_json(text);
   if (j.is_discarded() || !j.is_object()) return fail(file.string(), ": not valid JSON");
   if (!j.contains("auths") || !j["auths"].is_object()) return false;
   std::string key = auth_key(registry);

@@ -10,6 +10,7 @@
 // stdin. Credentials are never logged or put in an Error.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -72,8 +73,10 @@ Status store_credentials(const std::filesystem::path& file, const std::string& r
 Result<bool> remove_credentials(const std::filesystem::path& file, const std::string& registry);
 
 // Runs `docker-credential-NAME get` for `server`; nullopt when it has nothing.
-Result<std::optional<Credentials>> run_credential_helper(const std::string& name,
-                                                         const std::string& server);
+// A helper that has not exited within `timeout` is killed and is an error.
+Result<std::optional<Credentials>> run_credential_helper(
+    const std::string& name, const std::string& server,
+    std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 std::string base64_encode(std::string_view data);
 Result<std::string> base64_decode(std::string_view s);

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <unistd.h>
+#include <set>
 
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
@@ -14,6 +15,7 @@ namespace {
 struct LocalPlan {
   std::vector<std::pair<oci::Descriptor, std::string>> manifests;  // descriptor, bytes
   std::vector<oci::Descriptor> blobs;
+  std::set<oci::Digest> planned;  // blobs' digests, for a check that stays cheap
 };
 
 Status plan_manifest(const oci::Store& store, const oci::Descriptor& d, LocalPlan& plan) {
@@ -21,9 +23,7 @@ Status plan_manifest(const oci::Store& store, const oci::Descriptor& d, LocalPla
   auto m = oci::Manifest::parse(bytes, d.media_type);
   if (!m) return fail("manifest ", d.digest.str(), ": ", m.error().message);
   auto add = [&](const oci::Descriptor& b) {
-    for (auto& have : plan.blobs)
-      if (have.digest == b.digest) return;
-    plan.blobs.push_back(b);
+    if (plan.planned.insert(b.digest).second) plan.blobs.push_back(b);
   };
   add(m->config());
   for (auto& l : m->layers())

@@ -1,9 +1,11 @@
 #include "registry/remote.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "oci/json.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
 #include "registry/url.hpp"
@@ -23,14 +25,90 @@ bool is_digest(const std::string& ref) {
   return ref.find(':') != std::string::npos;
 }
 
+// Reads one page of a listing ({"KEY": ["name", ...], ...}) without building
+// its JSON tree: only the names under KEY are kept, each checked and counted
+// against the listing's budget as it arrives, so a page of a million tiny or
+// deeply nested values costs no more memory than its names.
+class PageNames final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  PageNames(const std::string& key, std::vector<std::string>& out, size_t& listed, size_t budget)
+      : key_(key), out_(out), listed_(listed), budget_(budget) {}
+
+  const std::string& error() const { return error_; }
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool key(string_t& k) override {
+    if (depth_ == 1) in_key_ = k == key_;
+    return true;
+  }
+  bool string(string_t& s) override {
+    if (!value()) return false;
+    if (!collecting_ || depth_ != 2) return true;
+    // A name goes into terminals and messages: printable ASCII only.
+    bool ok =
+        !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (!ok)
+      return stop(
+          "the registry listed a name that is empty or holds control or non-ASCII characters");
+    listed_ += s.size() + sizeof(std::string);
+    if (listed_ > budget_)
+      return stop("the registry listed more than " + std::to_string(budget_ >> 20) +
+                  " MiB of names");
+    out_.push_back(std::move(s));
+    return true;
+  }
+  bool start_object(std::size_t) override { return open(); }
+  bool end_object() override { return close(); }
+  bool start_array(std::size_t) override {
+    if (depth_ == 0) return stop("invalid JSON");
+    if (depth_ == 1 && in_key_) collecting_ = true;
+    return open();
+  }
+  bool end_array() override {
+    if (depth_ == 2) collecting_ = false;
+    return close();
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return stop("invalid JSON");
+  }
+
+ private:
+  bool value() { return depth_ > 0 || stop("invalid JSON"); }
+  bool open() {
+    ++depth_;
+    return true;
+  }
+  bool close() {
+    --depth_;
+    return true;
+  }
+  bool stop(std::string why) {
+    if (error_.empty()) error_ = std::move(why);
+    return false;
+  }
+
+  const std::string& key_;
+  std::vector<std::string>& out_;
+  size_t& listed_;
+  const size_t budget_;
+  int depth_ = 0;
+  bool in_key_ = false, collecting_ = false;
+  std::string error_;
+};
+
 // The strings under `key` in every page of a listing, following the Link
-// header's rel="next". A registry cannot keep kiln paging forever (a page seen
-// before, or past kMaxPages, is an error) nor fill its memory (kMaxListing
-// bytes of names, each counted with what holding it costs; pages seen are
-// remembered by digest, whatever the length of their URLs).
+// header's rel="next" (never from https to http unless `insecure`). A registry cannot keep kiln
+// paging forever (a page seen before, or past kMaxPages, is an error) nor fill its memory
+// (kMaxListing bytes of names, each counted with what holding it costs; pages seen are remembered
+// by digest, whatever the length of their URLs).
 Result<std::vector<std::string>> list_pages(
     std::string url, const std::string& key, size_t page_limit, const std::string& what,
-    const std::function<Result<std::unique_ptr<Exchange>>(const Request&)>& send) {
+    bool insecure, const std::function<Result<std::unique_ptr<Exchange>>(const Request&)>& send) {
   constexpr size_t kMaxPages = 100000;
   constexpr size_t kMaxListing = 64 << 20;
   std::vector<std::string> out;
@@ -46,23 +124,16 @@ Result<std::vector<std::string>> list_pages(
     TRY_ASSIGN(auto ex, send(req));
     if (ex->response().status != 200) return tl::unexpected(exchange_error(*ex, what));
     TRY_ASSIGN(std::string body, read_body(*ex, page_limit));
-    auto j = nlohmann::json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return fail(what, ": invalid JSON");
-    if (j.contains(key) && j[key].is_array())
-      for (auto& t : j[key])
-        if (t.is_string()) {
-          listed += t.get_ref<const std::string&>().size() + sizeof(std::string);
-          if (listed > kMaxListing)
-            return fail(what, ": the registry listed more than ", kMaxListing >> 20,
-                        " MiB of names");
-          out.push_back(t);
-        }
+    PageNames page(key, out, listed, kMaxListing);
+    if (!nlohmann::json::sax_parse(body, &page) || !page.error().empty())
+      return fail(what, ": ", page.error().empty() ? "invalid JSON" : page.error());
     std::string next = next_link(ex->response().header("link"));
     url.clear();
     if (!next.empty()) {
       TRY_ASSIGN(Url cur, Url::parse(req.url));
-      TRY_ASSIGN(Url n, resolve_url(cur, next));
-      url = n.str();
+      // Where the next page may be: no https → http downgrade.
+      TRY_ASSIGN(ValidatedLocation n, validate_location(cur, next, insecure));
+      url = n.url.str();
     }
   }
   return out;
@@ -93,7 +164,7 @@ Result<FetchedManifest> Remote::get_manifest(const std::string& ref, size_t limi
   m.bytes = std::move(*bytes);
   m.digest = oci::Digest::of_bytes(m.bytes);
   std::string declared = bare_type(ex->response().header("content-type"));
-  auto j = nlohmann::json::parse(m.bytes, nullptr, false);
+  auto j = oci::parse_untrusted_json(m.bytes);
   if (j.is_discarded() || !j.is_object())
     return fail(what(obj), ": the registry sent invalid JSON");
   if (oci::media::is_schema1(declared) || (j.contains("schemaVersion") && j["schemaVersion"] == 1))
@@ -200,7 +271,7 @@ Result<std::vector<std::string>> Remote::tags(int page_size) {
   std::string path = "/v2/" + repo_ + "/tags/list";
   if (page_size > 0) path += "?n=" + std::to_string(page_size);
   TRY_ASSIGN(std::string url, client_->url(path));
-  return list_pages(url, "tags", 16 << 20, what("tags"),
+  return list_pages(url, "tags", 16 << 20, what("tags"), client_->insecure(),
                     [&](const Request& req) { return call(req, {Scope::pull(repo_)}, "tags"); });
 }
 
@@ -214,7 +285,7 @@ Result<std::vector<std::string>> catalog(Client& client, int page_size) {
   TRY_ASSIGN(
       std::string url,
       client.url(page_size > 0 ? "/v2/_catalog?n=" + std::to_string(page_size) : "/v2/_catalog"));
-  return list_pages(url, "repositories", 64 << 20, what,
+  return list_pages(url, "repositories", 64 << 20, what, client.insecure(),
                     [&](const Request& req) { return client.send(req, {Scope::catalog()}); });
 }
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <set>
 
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
@@ -8,18 +9,15 @@ namespace kiln::registry {
 
 namespace {
 
-void add_blob(std::vector<oci::Descriptor>& blobs, const oci::Descriptor& d) {
-  for (auto& b : blobs)
-    if (b.digest == d.digest) return;
-  blobs.push_back(d);
-}
-
-Status add_manifest(ResolvedImage& img, FetchedManifest m, const std::string& what) {
+// Adds the manifest and its blobs not in `seen` yet (a set, not a scan of
+// img.blobs: a hostile index can name hundreds of thousands of blobs).
+Status add_manifest(ResolvedImage& img, std::set<oci::Digest>& seen, FetchedManifest m,
+                    const std::string& what) {
   auto parsed = oci::Manifest::parse(m.bytes, m.media_type);
   if (!parsed) return fail(what, ": ", parsed.error().message);
-  add_blob(img.blobs, parsed->config());
+  if (seen.insert(parsed->config().digest).second) img.blobs.push_back(parsed->config());
   for (auto& l : parsed->layers())
-    add_blob(img.blobs, l);
+    if (seen.insert(l.digest).second) img.blobs.push_back(l);
   img.manifests.push_back(std::move(m));
   return {};
 }
@@ -42,11 +40,12 @@ Result<FetchedManifest> fetch_child(Remote& remote, const oci::Descriptor& child
 Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& reference,
                                      const PlatformChoice& choice) {
   ResolvedImage img;
+  std::set<oci::Digest> seen;
   TRY_ASSIGN(img.top, remote.get_manifest(reference));
   std::string what = remote.name() + ": manifest " + reference;
   if (oci::media::is_manifest(img.top.media_type)) {
     img.target = img.top.descriptor();
-    TRY(add_manifest(img, img.top, what));
+    TRY(add_manifest(img, seen, img.top, what));
     return img;
   }
   auto index = oci::Index::parse(img.top.bytes, img.top.media_type);
@@ -63,16 +62,17 @@ Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& referenc
     for (auto& child : index->manifests()) {
       if (!oci::media::is_manifest(child.media_type))
         return fail(what, ": nested index ", child.digest.str(), " is not supported");
-      bool seen = false;
+      bool fetched = false;
       for (auto& m : img.manifests)
-        seen = seen || m.digest == child.digest;
-      if (seen) continue;
+        fetched = fetched || m.digest == child.digest;
+      if (fetched) continue;
       total += std::min(child.size, kManifestLimit + 1);
       if (total > kChildrenLimit)
         return fail(what, ": the index's manifests come to more than ", kChildrenLimit >> 20,
                     " MiB");
       TRY_ASSIGN(auto m, fetch_child(remote, child));
-      TRY(add_manifest(img, std::move(m), remote.name() + ": manifest " + child.digest.str()));
+      TRY(add_manifest(img, seen, std::move(m),
+                       remote.name() + ": manifest " + child.digest.str()));
     }
     return img;
   }
@@ -93,7 +93,7 @@ Result<ResolvedImage> resolve_remote(Remote& remote, const std::string& referenc
   TRY_ASSIGN(auto m, fetch_child(remote, *pick));
   img.target = *pick;
   img.target.annotations.clear();
-  TRY(add_manifest(img, std::move(m), remote.name() + ": manifest " + pick->digest.str()));
+  TRY(add_manifest(img, seen, std::move(m), remote.name() + ": manifest " + pick->digest.str()));
   return img;
 }
 

@@ -246,6 +246,100 @@ TEST(RemoteFake, PaginationThatLoopsIsRefused) {
   EXPECT_EQ(f.t->sent.size(), 3u);  // and no fourth request
 }
 
+TEST(RemoteFake, ListedNamesAreCheckedAndTheRestOfThePageIsNotKept) {
+  // Values beside the names, however deep, are skipped without being built.
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  Fixture f;
+  f.t->script = {{200}, {200, {}, R"({"junk":)" + deep + R"(,"tags":["a","b"],"n":[1,2]})"}};
+  Remote remote(f.make(), "team/a");
+  auto tags = remote.tags(0);
+  ASSERT_TRUE(tags) << tags.error().what();
+  EXPECT_EQ(*tags, (std::vector<std::string>{"a", "b"}));
+
+  // A name with an escape sequence would reach the terminal: refused.
+  Fixture g;
+  g.t->script = {{200}, {200, {}, R"({"tags":["ok","\u001b]52;c;aGk=\u0007"]})"}};
+  Remote r2(g.make(), "team/a");
+  tags = r2.tags(0);
+  ASSERT_FALSE(tags);
+  EXPECT_NE(tags.error().what().find("control or non-ASCII characters"), std::string::npos)
+      << tags.error().what();
+
+  for (std::string body : {"[]", R"("tags")", R"({"tags":["a")"}) {
+    Fixture h;
+    h.t->script = {{200}, {200, {}, body}};
+    Remote r3(h.make(), "team/a");
+    tags = r3.tags(0);
+    ASSERT_FALSE(tags) << body;
+    EXPECT_NE(tags.error().what().find("invalid JSON"), std::string::npos) << tags.error().what();
+  }
+}
+
+TEST(RemoteFake, PaginationDoesNotDowngradeToHttp) {
+  Fixture f;
+  f.t->script = {
+      {200},
+      {200,
+       {{"link", R"(<http://reg.example/v2/team/a/tags/list?last=a>; rel="next")"}},
+       R"({"tags":["a"]})"},
+  };
+  Remote remote(f.make(), "team/a");
+  auto tags = remote.tags(0);
+  ASSERT_FALSE(tags);
+  EXPECT_NE(tags.error().what().find("downgrades https to http"), std::string::npos)
+      << tags.error().what();
+  EXPECT_EQ(f.t->sent.size(), 2u);
+}
+
+TEST(RemoteFake, DeeplyNestedManifestIsRefusedNotACrash) {
+  // Kept as an unknown descriptor field, 200,000 levels would be copied
+  // recursively, one stack frame a level.
+  std::string deep = std::string(200000, '[') + std::string(200000, ']');
+  std::string body =
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("config":{"mediaType":"a","digest":"sha256:)" +
+      std::string(64, 'a') + R"(","size":1,"x":)" + deep + R"(},"layers":[]})";
+  Fixture f;
+  f.t->script = {{200},
+                 {200, {{"content-type", "application/vnd.oci.image.manifest.v1+json"}}, body}};
+  Remote remote(f.make(), "team/a");
+  auto img = resolve_remote(remote, "deep", {});
+  ASSERT_FALSE(img);
+  EXPECT_NE(img.error().what().find("invalid JSON"), std::string::npos) << img.error().what();
+}
+
+TEST(RemoteFake, UploadRangeBeyondTheBlobIsClamped) {
+  // "0-9223372036854775807" overflowed the end offset (+1); now it stops at the
+  // blob's size, and the upload is completed with the PUT.
+  Fixture f;
+  std::string blob(300, 'x');
+  oci::Descriptor d;
+  d.media_type = "application/octet-stream";
+  d.digest = oci::Digest::of_bytes(blob);
+  d.size = 300;
+  f.t->script = {
+      {200},
+      {404},
+      {202, {{"location", "/v2/team/a/blobs/uploads/u1"}}},
+      {202, {{"location", "/v2/team/a/blobs/uploads/u1"}, {"range", "0-9223372036854775807"}}},
+      {201, {{"docker-content-digest", d.digest.str()}}},
+  };
+  Remote remote(f.make(), "team/a");
+  UploadOptions opts;
+  opts.monolithic_max = 100;
+  opts.chunk_size = 120;
+  auto out = remote.upload_blob(
+      d,
+      [&](int64_t off) -> Result<std::unique_ptr<Reader>> {
+        return std::unique_ptr<Reader>(new StringReader(blob.substr(static_cast<size_t>(off))));
+      },
+      opts);
+  ASSERT_TRUE(out) << out.error().what();
+  ASSERT_EQ(f.t->sent.size(), 5u);
+  EXPECT_EQ(f.t->sent[3].method, "PATCH");
+  EXPECT_EQ(f.t->sent[4].method, "PUT");
+}
+
 TEST(RemoteFake, BlobOfSizeZeroTakesNoBytes) {
   // A manifest may say 0 bytes: that bounds the download like any other size.
   Fixture f;
