@@ -2,26 +2,61 @@
 
 namespace kiln {
 
-std::string printable(std::string_view text) {
+namespace {
+
+// The length of the well-formed UTF-8 sequence at s[i] (lead byte >= 0x80),
+// or 0 when it is not one (RFC 3629: no overlongs, surrogates or > U+10FFFF).
+size_t utf8_length(std::string_view s, size_t i) {
+  auto at = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = at(i);
+  size_t n = c >= 0xc2 && c <= 0xdf   ? 2
+             : c >= 0xe0 && c <= 0xef ? 3
+             : c >= 0xf0 && c <= 0xf4 ? 4
+                                      : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // the second byte's range
+  if (c == 0xe0) lo = 0xa0;
+  if (c == 0xed) hi = 0x9f;
+  if (c == 0xf0) lo = 0x90;
+  if (c == 0xf4) hi = 0x8f;
+  if (at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k)
+    if (at(i + k) < 0x80 || at(i + k) > 0xbf) return 0;
+  return n;
+}
+
+void escape(std::string& out, const char* prefix, unsigned char c) {
   static const char* hex = "0123456789abcdef";
+  out += prefix;
+  out += hex[c >> 4];
+  out += hex[c & 15];
+}
+
+}  // namespace
+
+std::string printable(std::string_view text, bool keep_layout) {
   std::string out;
   out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else if (c == 0xc2 && i + 1 < text.size() &&
-               static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
-      // U+0080..U+009F in UTF-8: the C1 controls (CSI is U+009B).
-      auto c1 = static_cast<unsigned char>(text[++i]);
-      out += "\\u00";
-      out += hex[c1 >> 4];
-      out += hex[c1 & 15];
+    if (c < 0x80) {
+      if ((c < 0x20 && !(keep_layout && (c == '\n' || c == '\t'))) || c == 0x7f)
+        escape(out, "\\u00", c);
+      else
+        out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t n = utf8_length(text, i);
+    if (n == 0) {
+      escape(out, "\\x", c);
+      ++i;
+    } else if (c == 0xc2 && static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      escape(out, "\\u00", static_cast<unsigned char>(text[i + 1]));  // C1: U+0080..U+009F
+      i += 2;
     } else {
-      out += static_cast<char>(c);
+      out.append(text.substr(i, n));
+      i += n;
     }
   }
   return out;

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/printable.hpp"
+
 namespace kiln::cli {
 
 std::vector<Setup>& registry() {
@@ -29,11 +31,13 @@ void add_format_option(CLI::App* cmd, std::string& format) {
 }
 
 void print_json(const nlohmann::json& j) {
-  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  // nlohmann escapes C0 controls in strings but not DEL or C1 ones.
+  std::cout << printable(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace), true)
+            << '\n';
 }
 
 void print_line(std::string_view line) {
-  std::cout << line << '\n';
+  std::cout << printable(line, true) << '\n';
 }
 
 }  // namespace kiln::cli

@@ -43,7 +43,9 @@ void add_format_option(CLI::App* cmd, std::string& format);
 // The store a command works on: --root, else $KILN_ROOT, else the default.
 Result<oci::Store> open_store(const Globals& g);
 
-// Output helpers: stdout only, from cli/ only.
+// Output helpers: stdout only, from cli/ only. What they print goes through
+// printable(): an image's labels or a registry's tags cannot send escape
+// sequences to the terminal (JSON stays valid JSON).
 void print_json(const nlohmann::json& j);
 void print_line(std::string_view line);
 

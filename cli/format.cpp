@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "base/printable.hpp"
+
 namespace kiln::cli {
 
 std::string human_size(int64_t bytes) {
@@ -22,7 +24,14 @@ std::string human_size(int64_t bytes) {
   return buf;
 }
 
-void print_table(const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::vector<std::string>>& raw) {
+  // Cells come from images and registries: escaped before they are measured.
+  std::vector<std::vector<std::string>> rows;
+  for (auto& r : raw) {
+    auto& row = rows.emplace_back();
+    for (auto& cell : r)
+      row.push_back(printable(cell));
+  }
   std::vector<size_t> width;
   for (auto& row : rows)
     for (size_t i = 0; i < row.size(); ++i) {

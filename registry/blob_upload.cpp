@@ -33,10 +33,10 @@ class LimitedReader final : public Reader {
   int64_t left_;
 };
 
-// The end offset (exclusive) from a "Range: 0-N" upload status header, within
-// [0, size]: what a registry says it holds cannot move the upload outside the
-// blob, whatever figure it sends.
-int64_t range_end(const std::string& h, int64_t size) {
+// The end offset (exclusive) from a "Range: 0-N" upload status header, at
+// most `sent` (the end of what kiln has sent): a registry cannot claim bytes it
+// was never given, whatever figure it sends.
+int64_t range_end(const std::string& h, int64_t sent) {
   size_t dash = h.find('-');
   if (dash == std::string::npos) return 0;
   int64_t last = 0;
@@ -44,7 +44,7 @@ int64_t range_end(const std::string& h, int64_t size) {
   // Registries answer "0-0" both for nothing and for one byte; chunks are far
   // larger than a byte, so read it as nothing.
   if (ec != std::errc() || last <= 0) return 0;
-  return last >= size ? size : last + 1;
+  return last >= sent ? sent : last + 1;
 }
 
 }  // namespace
@@ -135,7 +135,7 @@ Result<std::string> Remote::upload_chunks(const oci::Descriptor& d, const BlobOp
       auto loc = validate_location(cur, (*ex)->response().header("location"), client_->insecure());
       if (!loc) return fail(what(obj), ": ", loc.error().message);
       location = loc->url.str();
-      int64_t end = range_end((*ex)->response().header("range"), d.size);
+      int64_t end = range_end((*ex)->response().header("range"), off + len);
       off = end > off ? end : off + len;
       continue;
     }
@@ -156,7 +156,7 @@ Result<std::string> Remote::upload_chunks(const oci::Descriptor& d, const BlobOp
       if (!loc) return fail(what(obj), ": ", loc.error().message);
       location = loc->url.str();
     }
-    off = range_end(st->response().header("range"), d.size);
+    off = range_end(st->response().header("range"), off + len);
   }
   return location;
 }

@@ -45,6 +45,8 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
   Fd in_r(in[0]), in_w(in[1]);
+  // kiln's end only: a write the pipe cannot take whole comes back short.
+  ::fcntl(in_w.get(), F_SETFL, O_NONBLOCK);
   if (::pipe2(out, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
   Fd out_r(out[0]), out_w(out[1]);
   if (::pipe2(err, O_CLOEXEC) != 0) return fail_errno(errno, "pipe");
@@ -71,7 +73,7 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   std::string input = server + "\n", stdout_text, stderr_text;
   size_t in_pos = 0;
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0, poll_errno = 0;
+  int status = 0, poll_errno = 0, wait_errno = 0;
   bool timed_out = false, gone = false;
   while (!gone) {
     pollfd p[3] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}, {in_w.get(), POLLOUT, 0}};
@@ -87,7 +89,12 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
       break;
     }
     pid_t r = ::waitpid(pid, &status, WNOHANG);
-    gone = r == pid || (r < 0 && errno != EINTR);
+    if (r < 0 && errno != EINTR) {  // reaped elsewhere (ECHILD): its status is lost
+      wait_errno = errno;
+      gone = true;
+      break;
+    }
+    gone = r == pid;
     char buf[4096];
     for (int i = 0; i < 2; ++i) {
       Fd& fd = i == 0 ? out_r : err_r;
@@ -109,13 +116,14 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
           text.append(buf, static_cast<size_t>(n));
       }
     }
-    if (in_w && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+    if (in_w && !gone && (p[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
       // A helper that never reads its stdin must not end kiln by SIGPIPE.
       sigset_t pipe_sig, old;
       sigemptyset(&pipe_sig);
       sigaddset(&pipe_sig, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe_sig, &old);
       ssize_t n = ::write(in_w.get(), input.data() + in_pos, input.size() - in_pos);
+      int write_errno = errno;
       // Raised with EPIPE, and also with a short write cut off by the close.
       sigset_t pending;
       if (sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
@@ -124,7 +132,7 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
       }
       pthread_sigmask(SIG_SETMASK, &old, nullptr);
       if (n > 0) in_pos += static_cast<size_t>(n);
-      if (n < 0 || in_pos == input.size()) in_w.reset();
+      if ((n < 0 && write_errno != EAGAIN) || in_pos == input.size()) in_w.reset();
     }
   }
   if (!gone) {
@@ -137,7 +145,9 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
     if (timeout.count() % 1000) secs += "." + std::to_string(timeout.count() % 1000 / 100);
     return fail("credential helper ", prog, " did not answer within ", secs, "s");
   }
-  if (poll_errno) return fail_errno(poll_errno, "waiting for credential helper " + prog);
+  if (poll_errno || wait_errno)
+    return fail_errno(poll_errno ? poll_errno : wait_errno,
+                      "waiting for credential helper " + prog);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     std::string all = stdout_text + stderr_text;
     if (all.find("credentials not found") != std::string::npos) return std::optional<Credentials>();

@@ -43,7 +43,10 @@ class PageNames final : public nlohmann::json_sax<nlohmann::json> {
   bool number_float(number_float_t, const string_t&) override { return value(); }
   bool binary(binary_t&) override { return value(); }
   bool key(string_t& k) override {
-    if (depth_ == 1) in_key_ = k == key_;
+    if (depth_ != 1) return true;
+    in_key_ = k == key_;
+    if (in_key_ && std::exchange(seen_key_, true))
+      return stop("invalid JSON (\"" + key_ + "\" appears twice)");
     return true;
   }
   bool string(string_t& s) override {
@@ -97,7 +100,7 @@ class PageNames final : public nlohmann::json_sax<nlohmann::json> {
   size_t& listed_;
   const size_t budget_;
   int depth_ = 0;
-  bool in_key_ = false, collecting_ = false;
+  bool in_key_ = false, seen_key_ = false, collecting_ = false;
   std::string error_;
 };
 

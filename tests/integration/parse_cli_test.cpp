@@ -148,4 +148,27 @@ TEST(ContextLs, IgnoreFilePrecedenceAndOrder) {
       << bad.err;
 }
 
+TEST(Printing, EscapeSequencesNeverReachTheTerminal) {
+  // A file name (or a label, a tag, a registry's error text) holding ESC or a
+  // C1 control is shown escaped; JSON output keeps the exact name.
+  Scratch dir;
+  const fs::path ctx = dir / "ctx";
+  const std::string name =
+      "a\x1b]52;c;aGk=\x07"
+      "b\xc2\x9b"
+      "2J";
+  write_text(ctx / name, "");
+  EXPECT_EQ(ls(ctx), (std::vector<std::string>{"a\\u001b]52;c;aGk=\\u0007b\\u009b2J"}));
+  auto j = run({kiln::test::kiln_bin(), "context", "ls", "--format", "json", ctx.string()});
+  ASSERT_EQ(j.status, 0) << j.err;
+  EXPECT_EQ(j.out.find('\x1b'), std::string::npos);
+  EXPECT_EQ(j.out.find("\xc2\x9b"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(j.out)["entries"][0]["path"], name);
+
+  auto bad = run({kiln::test::kiln_bin(), "ref", "x\x1b[2J"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_EQ(bad.err.find('\x1b'), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("x\\u001b[2J"), std::string::npos) << bad.err;
+}
+
 }  // namespace

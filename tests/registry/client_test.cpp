@@ -247,7 +247,7 @@ TEST(RemoteFake, PaginationThatLoopsIsRefused) {
 }
 
 TEST(RemoteFake, ListedNamesAreCheckedAndTheRestOfThePageIsNotKept) {
-  // Values beside the names, however deep, are skipped without being built.
+  // Values beside the names, however deep, are skipped.
   std::string deep = std::string(100000, '[') + std::string(100000, ']');
   Fixture f;
   f.t->script = {{200}, {200, {}, R"({"junk":)" + deep + R"(,"tags":["a","b"],"n":[1,2]})"}};
@@ -265,7 +265,8 @@ TEST(RemoteFake, ListedNamesAreCheckedAndTheRestOfThePageIsNotKept) {
   EXPECT_NE(tags.error().what().find("control or non-ASCII characters"), std::string::npos)
       << tags.error().what();
 
-  for (std::string body : {"[]", R"("tags")", R"({"tags":["a")"}) {
+  for (std::string body :
+       {"[]", R"("tags")", R"({"tags":["a")", R"({"tags":["a"],"tags":["b"]})"}) {
     Fixture h;
     h.t->script = {{200}, {200, {}, body}};
     Remote r3(h.make(), "team/a");
@@ -308,20 +309,25 @@ TEST(RemoteFake, DeeplyNestedManifestIsRefusedNotACrash) {
   EXPECT_NE(img.error().what().find("invalid JSON"), std::string::npos) << img.error().what();
 }
 
-TEST(RemoteFake, UploadRangeBeyondTheBlobIsClamped) {
-  // "0-9223372036854775807" overflowed the end offset (+1); now it stops at the
-  // blob's size, and the upload is completed with the PUT.
+TEST(RemoteFake, UploadRangeBeyondWhatWasSentIsClamped) {
+  // "0-9223372036854775807" overflowed the end offset (+1). A registry cannot
+  // claim more than kiln has sent: the upload goes on from the chunk's end.
   Fixture f;
   std::string blob(300, 'x');
   oci::Descriptor d;
   d.media_type = "application/octet-stream";
   d.digest = oci::Digest::of_bytes(blob);
   d.size = 300;
+  auto at = [](std::string range) {
+    return Headers{{"location", "/v2/team/a/blobs/uploads/u1"}, {"range", range}};
+  };
   f.t->script = {
       {200},
       {404},
       {202, {{"location", "/v2/team/a/blobs/uploads/u1"}}},
-      {202, {{"location", "/v2/team/a/blobs/uploads/u1"}, {"range", "0-9223372036854775807"}}},
+      {202, at("0-9223372036854775807")},
+      {202, at("0-239")},
+      {202, at("0-299")},
       {201, {{"docker-content-digest", d.digest.str()}}},
   };
   Remote remote(f.make(), "team/a");
@@ -335,9 +341,13 @@ TEST(RemoteFake, UploadRangeBeyondTheBlobIsClamped) {
       },
       opts);
   ASSERT_TRUE(out) << out.error().what();
-  ASSERT_EQ(f.t->sent.size(), 5u);
-  EXPECT_EQ(f.t->sent[3].method, "PATCH");
-  EXPECT_EQ(f.t->sent[4].method, "PUT");
+  ASSERT_EQ(f.t->sent.size(), 7u);
+  std::vector<std::string> ranges;
+  for (size_t i = 3; i < 6; ++i)
+    for (auto& [k, v] : f.t->sent[i].headers)
+      if (k == "Content-Range") ranges.push_back(v);
+  EXPECT_EQ(ranges, (std::vector<std::string>{"0-119", "120-239", "240-299"}));
+  EXPECT_EQ(f.t->sent[6].method, "PUT");
 }
 
 TEST(RemoteFake, BlobOfSizeZeroTakesNoBytes) {
