@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <random>
@@ -55,6 +56,8 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
       fd_(std::move(o.fd_)),
       written_(o.written_),
       flushed_(o.flushed_),
+      expected_(o.expected_),
+      reserved_(o.reserved_),
       early_writeback_(o.early_writeback_),
       committed_(std::exchange(o.committed_, true)) {}
 
@@ -63,6 +66,15 @@ AtomicFile::~AtomicFile() {
 }
 
 Status AtomicFile::write(std::span<const std::byte> data) {
+  constexpr off_t kReserveAhead = 64 << 20;
+  off_t end = written_ + static_cast<off_t>(data.size());
+  if (end > reserved_ && reserved_ < expected_) {
+    off_t upto = std::min<off_t>(expected_, std::max(end, reserved_ + kReserveAhead));
+    // KEEP_SIZE: the file's size still follows what is written. A failure
+    // (a filesystem without fallocate, a full disk) shows in write() if at all.
+    ::fallocate(fd_.get(), FALLOC_FL_KEEP_SIZE, reserved_, upto - reserved_);
+    reserved_ = upto;
+  }
   FdWriter w(fd_.get());
   TRY_CTX(w.write(data), temp_.string());
   written_ += static_cast<off_t>(data.size());

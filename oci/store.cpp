@@ -78,6 +78,7 @@ Result<BlobInfo> Store::put_blob(Reader& from, const std::optional<Digest>& expe
   // The temporary lives in kiln/tmp (same filesystem) so blobs/ never holds a
   // file whose content does not match its name.
   TRY_ASSIGN(auto tmp, AtomicFile::create_in(tmp_dir()));
+  if (size) tmp.expect_size(*size);
   HashingWriter hw(tmp);
   TRY_ASSIGN(uint64_t n, copy_stream(from, hw));
   Digest got = Digest::from_sha256_hex(hw.hex_final());
