@@ -134,10 +134,19 @@ TlsFront::~TlsFront() {
   SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
 }
 
+std::vector<std::string> TlsFront::ciphers() const {
+  std::lock_guard lock(mu_);
+  return ciphers_;
+}
+
 void TlsFront::handle(Fd client) {
   std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(static_cast<SSL_CTX*>(ctx_)), &SSL_free);
   if (!ssl || SSL_set_fd(ssl.get(), client.get()) != 1 || SSL_accept(ssl.get()) != 1) return;
   ++connections_;
+  {
+    std::lock_guard lock(mu_);
+    ciphers_.push_back(SSL_get_cipher_name(ssl.get()));
+  }
   Fd up = connect_local(upstream_);
   if (!up) return;
   char buf[65536];

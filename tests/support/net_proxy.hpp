@@ -54,6 +54,9 @@ class TlsFront {
 
   int port() const { return port_; }
   int connections() const { return connections_; }
+  // The TLS 1.3 cipher suite of each connection, in order ("TLS_AES_128_GCM_SHA256").
+  // The front follows the client's order of preference, as OpenSSL servers do.
+  std::vector<std::string> ciphers() const;
 
  private:
   void serve();
@@ -65,7 +68,8 @@ class TlsFront {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
-  std::mutex mu_;
+  mutable std::mutex mu_;
+  std::vector<std::string> ciphers_;
   std::list<std::thread> workers_;
   std::thread thread_;
 };
