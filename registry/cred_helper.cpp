@@ -77,12 +77,13 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   bool timed_out = false, gone = false;
   while (!gone) {
     pollfd p[3] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}, {in_w.get(), POLLOUT, 0}};
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
       timed_out = true;
       break;
     }
+    // Rounded up: a wait of 0 for a deadline 0.3 ms away would spin.
+    auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
     int wait = static_cast<int>(std::min<long>(left.count(), kExitCheckMs));
     if (::poll(p, 3, wait) < 0 && errno != EINTR) {
       poll_errno = errno;
