@@ -98,6 +98,42 @@ Request get(const std::string& url) {
   return r;
 }
 
+// What the chunked-upload tests push: 300 bytes, more than the 100 that go up
+// in one request, sent in chunks of `chunk` bytes against the fixture's script.
+const std::string kChunkedBlob(300, 'x');
+
+oci::Descriptor chunked_blob() {
+  oci::Descriptor d;
+  d.media_type = "application/octet-stream";
+  d.digest = oci::Digest::of_bytes(kChunkedBlob);
+  d.size = static_cast<int64_t>(kChunkedBlob.size());
+  return d;
+}
+
+Result<UploadOutcome> upload_chunked(Fixture& f, int64_t chunk) {
+  Remote remote(f.make(), "team/a");
+  UploadOptions opts;
+  opts.monolithic_max = 100;
+  opts.chunk_size = chunk;
+  return remote.upload_blob(
+      chunked_blob(),
+      [](int64_t off) -> Result<std::unique_ptr<Reader>> {
+        return std::unique_ptr<Reader>(
+            new StringReader(kChunkedBlob.substr(static_cast<size_t>(off))));
+      },
+      opts);
+}
+
+// The Content-Range of every PATCH sent.
+std::vector<std::string> patch_ranges(const FakeTransport& t) {
+  std::vector<std::string> out;
+  for (auto& r : t.sent)
+    if (r.method == "PATCH")
+      for (auto& [k, v] : r.headers)
+        if (k == "Content-Range") out.push_back(v);
+  return out;
+}
+
 TEST(ClientFake, BearerChallengeTokenCacheAndRetryOn503) {
   Fixture f;
   f.t->script = {
@@ -187,11 +223,6 @@ TEST(RemoteFake, SchemaOneManifestIsRefused) {
 
 TEST(RemoteFake, ChunkedUploadHonoursOciChunkMinLength) {
   Fixture f;
-  std::string blob(300, 'x');
-  oci::Descriptor d;
-  d.media_type = "application/octet-stream";
-  d.digest = oci::Digest::of_bytes(blob);
-  d.size = 300;
   auto loc = [](std::string range) {
     return Headers{{"location", "/v2/team/a/blobs/uploads/u1?state=" + range}, {"range", range}};
   };
@@ -202,28 +233,13 @@ TEST(RemoteFake, ChunkedUploadHonoursOciChunkMinLength) {
       {202, loc("0-119")},
       {202, loc("0-239")},
       {202, loc("0-299")},
-      {201, {{"docker-content-digest", d.digest.str()}}},
+      {201, {{"docker-content-digest", chunked_blob().digest.str()}}},
   };
-  Remote remote(f.make(), "team/a");
-  UploadOptions opts;
-  opts.monolithic_max = 100;
-  opts.chunk_size = 50;  // below the registry's minimum: raised to 120
-  auto out = remote.upload_blob(
-      d,
-      [&](int64_t off) -> Result<std::unique_ptr<Reader>> {
-        return std::unique_ptr<Reader>(new StringReader(blob.substr(static_cast<size_t>(off))));
-      },
-      opts);
+  auto out = upload_chunked(f, 50);  // below the registry's minimum: raised to 120
   ASSERT_TRUE(out) << out.error().what();
   EXPECT_EQ(*out, UploadOutcome::uploaded);
   ASSERT_EQ(f.t->sent.size(), 7u);
-  std::vector<std::string> ranges;
-  for (size_t i = 3; i < 6; ++i) {
-    EXPECT_EQ(f.t->sent[i].method, "PATCH");
-    for (auto& [k, v] : f.t->sent[i].headers)
-      if (k == "Content-Range") ranges.push_back(v);
-  }
-  EXPECT_EQ(ranges, (std::vector<std::string>{"0-119", "120-239", "240-299"}));
+  EXPECT_EQ(patch_ranges(*f.t), (std::vector<std::string>{"0-119", "120-239", "240-299"}));
   EXPECT_EQ(f.t->sent[4].url, "https://reg.example/v2/team/a/blobs/uploads/u1?state=0-119");
   EXPECT_EQ(f.t->sent[6].method, "PUT");
   EXPECT_NE(f.t->sent[6].url.find("&digest=sha256:"), std::string::npos) << f.t->sent[6].url;
@@ -313,11 +329,6 @@ TEST(RemoteFake, UploadRangeBeyondWhatWasSentIsClamped) {
   // "0-9223372036854775807" overflowed the end offset (+1). A registry cannot
   // claim more than kiln has sent: the upload goes on from the chunk's end.
   Fixture f;
-  std::string blob(300, 'x');
-  oci::Descriptor d;
-  d.media_type = "application/octet-stream";
-  d.digest = oci::Digest::of_bytes(blob);
-  d.size = 300;
   auto at = [](std::string range) {
     return Headers{{"location", "/v2/team/a/blobs/uploads/u1"}, {"range", range}};
   };
@@ -328,25 +339,12 @@ TEST(RemoteFake, UploadRangeBeyondWhatWasSentIsClamped) {
       {202, at("0-9223372036854775807")},
       {202, at("0-239")},
       {202, at("0-299")},
-      {201, {{"docker-content-digest", d.digest.str()}}},
+      {201, {{"docker-content-digest", chunked_blob().digest.str()}}},
   };
-  Remote remote(f.make(), "team/a");
-  UploadOptions opts;
-  opts.monolithic_max = 100;
-  opts.chunk_size = 120;
-  auto out = remote.upload_blob(
-      d,
-      [&](int64_t off) -> Result<std::unique_ptr<Reader>> {
-        return std::unique_ptr<Reader>(new StringReader(blob.substr(static_cast<size_t>(off))));
-      },
-      opts);
+  auto out = upload_chunked(f, 120);
   ASSERT_TRUE(out) << out.error().what();
   ASSERT_EQ(f.t->sent.size(), 7u);
-  std::vector<std::string> ranges;
-  for (size_t i = 3; i < 6; ++i)
-    for (auto& [k, v] : f.t->sent[i].headers)
-      if (k == "Content-Range") ranges.push_back(v);
-  EXPECT_EQ(ranges, (std::vector<std::string>{"0-119", "120-239", "240-299"}));
+  EXPECT_EQ(patch_ranges(*f.t), (std::vector<std::string>{"0-119", "120-239", "240-299"}));
   EXPECT_EQ(f.t->sent[6].method, "PUT");
 }
 
