@@ -62,4 +62,11 @@ std::string printable(std::string_view text, bool keep_layout) {
   return out;
 }
 
+bool visible_ascii(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text)
+    if (c <= ' ' || c >= 0x7f) return false;
+  return true;
+}
+
 }  // namespace kiln

@@ -15,4 +15,8 @@ namespace kiln {
 // `keep_layout`: newlines and tabs pass (multi-line text, tables, JSON).
 std::string printable(std::string_view text, bool keep_layout = false);
 
+// Whether `text` is non-empty and only visible ASCII (no space, no control):
+// what may go into a header value or be listed as a name as it is.
+bool visible_ascii(std::string_view text);
+
 }  // namespace kiln

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/printable.hpp"
 #include "oci/json.hpp"
 #include "registry/url.hpp"
 
@@ -58,7 +59,7 @@ Result<TokenReply> parse_token_reply(std::string_view body) {
   if (t.token.empty()) return fail("the token service answered without a token");
   // It goes into an Authorization header: a CR, LF or other control byte
   // would let the token service write headers of its own into requests.
-  if (!std::all_of(t.token.begin(), t.token.end(), [](char c) { return c > ' ' && c < 0x7f; }))
+  if (!visible_ascii(t.token))
     return fail("the token service answered with a token that holds spaces or control characters");
   if (j.contains("expires_in") && j["expires_in"].is_number_integer()) {
     // Bounded: a day is far past any real token's life, and a larger figure

@@ -1,10 +1,11 @@
 #include "registry/remote.hpp"
 
-#include <algorithm>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
+#include "base/printable.hpp"
 #include "oci/json.hpp"
 #include "oci/manifest.hpp"
 #include "oci/media_types.hpp"
@@ -52,10 +53,8 @@ class PageNames final : public nlohmann::json_sax<nlohmann::json> {
   bool string(string_t& s) override {
     if (!value()) return false;
     if (!collecting_ || depth_ != 2) return true;
-    // A name goes into terminals and messages: printable ASCII only.
-    bool ok =
-        !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
-    if (!ok)
+    // A name goes into terminals and messages: visible ASCII only.
+    if (!visible_ascii(s))
       return stop(
           "the registry listed a name that is empty or holds control or non-ASCII characters");
     listed_ += s.size() + sizeof(std::string);

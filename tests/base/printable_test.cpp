@@ -25,6 +25,15 @@ TEST(Printable, EscapesControlCharactersAndKeepsTheRest) {
   EXPECT_EQ(printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");
 }
 
+TEST(Printable, VisibleAscii) {
+  EXPECT_TRUE(visible_ascii("v1.2-rc_3"));
+  EXPECT_FALSE(visible_ascii(""));
+  EXPECT_FALSE(visible_ascii("a b"));
+  EXPECT_FALSE(visible_ascii("tok\r\nX: 1"));
+  EXPECT_FALSE(visible_ascii("\x7f"));
+  EXPECT_FALSE(visible_ascii("caf\xc3\xa9"));
+}
+
 TEST(Printable, JsonStaysValidJson) {
   // What nlohmann leaves raw inside strings (DEL, C1) becomes a JSON escape.
   EXPECT_EQ(printable("{\n  \"l\": \"a\x7f\xc2\x85\"\n}", true),
