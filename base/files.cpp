@@ -1,10 +1,13 @@
 #include "base/files.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <random>
@@ -24,6 +27,10 @@ std::string random_suffix() {
   return s;
 }
 
+fs::path parent_of(const fs::path& p) {
+  return p.parent_path().empty() ? fs::path(".") : p.parent_path();
+}
+
 Status fsync_dir(const fs::path& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd) return fail_errno(errno, "open " + dir.string());
@@ -31,27 +38,132 @@ Status fsync_dir(const fs::path& dir) {
   return {};
 }
 
+std::atomic<bool> g_nofollow_walk{false};
+
+// openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS; -1 with ENOSYS where the
+// kernel predates it (before 5.6) or a seccomp policy hides it.
+int sys_openat2_beneath(int dirfd, const char* rel, int flags, mode_t mode) {
+  if (g_nofollow_walk) {
+    errno = ENOSYS;
+    return -1;
+  }
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags);
+  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  for (;;) {
+    long fd = ::syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
+    if (fd >= 0 || errno != EAGAIN) return static_cast<int>(fd);
+    // EAGAIN: a concurrent rename raced the lookup; it is safe to retry.
+  }
+}
+
+// The walk openat2 does, by hand: every component opened O_NOFOLLOW from its
+// parent's fd, directories with O_DIRECTORY.
+int nofollow_walk(int dirfd, std::string_view rel, int flags, mode_t mode) {
+  Fd held;
+  int at = dirfd;
+  for (;;) {
+    size_t slash = rel.find('/');
+    std::string part(rel.substr(0, slash));
+    if (slash == std::string_view::npos)
+      return ::openat(at, part.c_str(), flags | O_NOFOLLOW, mode);
+    Fd next(::openat(at, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) return -1;
+    held = std::move(next);
+    at = held.get();
+    rel.remove_prefix(slash + 1);
+  }
+}
+
 }  // namespace
 
+void force_nofollow_walk(bool on) {
+  g_nofollow_walk = on;
+}
+
+Result<Fd> open_beneath(int dirfd, std::string_view rel, int flags, mode_t mode) {
+  // Only plain relative names: kiln's own layout never needs more.
+  bool bad = rel.empty() || rel.front() == '/' || rel.back() == '/';
+  for (size_t i = 0; !bad && i <= rel.size();) {
+    size_t j = std::min(rel.find('/', i), rel.size());
+    std::string_view c = rel.substr(i, j - i);
+    bad = c.empty() || c == "." || c == "..";
+    i = j + 1;
+  }
+  if (bad) {
+    errno = EINVAL;
+    return fail_errno(EINVAL, std::string(rel));
+  }
+  std::string r(rel);
+  flags |= O_CLOEXEC;
+  int fd = sys_openat2_beneath(dirfd, r.c_str(), flags, mode);
+  if (fd < 0 && errno == ENOSYS) fd = nofollow_walk(dirfd, rel, flags, mode);
+  if (fd < 0) return fail_errno(errno, r);
+  return Fd(fd);
+}
+
+Result<Fd> ensure_dir_beneath(int dirfd, std::string_view name, mode_t mode,
+                              const fs::path& shown) {
+  std::string n(name);
+  if (::mkdirat(dirfd, n.c_str(), mode) != 0 && errno != EEXIST)
+    return fail_errno(errno, "create directory " + shown.string());
+  auto fd = open_beneath(dirfd, n, O_RDONLY | O_DIRECTORY);
+  if (!fd) {
+    int err = fd.error().sys_errno;
+    if (err == ELOOP || err == ENOTDIR)
+      return fail(shown.string(), ": not a directory (a symlink or another kind of file); ",
+                  "kiln never follows a symlink inside its store");
+    return fail_errno(err, shown.string());
+  }
+  return fd;
+}
+
+Result<std::string> read_file_beneath(int dirfd, std::string_view rel, const fs::path& shown,
+                                      size_t limit) {
+  auto fd = open_beneath(dirfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+  if (!fd) {
+    if (fd.error().sys_errno == ELOOP)
+      return fail(shown.string(), ": is a symlink; kiln never follows a symlink inside its store");
+    return fail_errno(fd.error().sys_errno, shown.string());
+  }
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0) return fail_errno(errno, shown.string());
+  if (!S_ISREG(st.st_mode)) return fail(shown.string(), ": not a regular file");
+  FdReader r(std::move(*fd));
+  auto out = read_all(r, limit, shown.string());
+  if (!out) return tl::unexpected(with_context(std::move(out).error(), shown.string()));
+  return out;
+}
+
 Result<AtomicFile> AtomicFile::create(const fs::path& target, mode_t mode) {
-  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  TRY_ASSIGN(AtomicFile f, create_in(dir, mode));
+  TRY_ASSIGN(AtomicFile f, create_in(parent_of(target), mode));
   f.target_ = target;
   return f;
 }
 
 Result<AtomicFile> AtomicFile::create_in(const fs::path& dir, mode_t mode) {
+  Fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd) return fail_errno(errno, "open " + dir.string());
+  return create_in(dirfd.get(), dir, mode);
+}
+
+Result<AtomicFile> AtomicFile::create_in(int dirfd, const fs::path& shown, mode_t mode) {
+  Fd dir(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+  if (!dir) return fail_errno(errno, "dup " + shown.string());
   for (int attempt = 0; attempt < 16; ++attempt) {
-    fs::path temp = dir / (".tmp-" + random_suffix());
-    int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd >= 0) return AtomicFile({}, temp, Fd(fd));
-    if (errno != EEXIST) return fail_errno(errno, "create " + temp.string());
+    std::string name = ".tmp-" + random_suffix();
+    int fd = ::openat(dir.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                      mode);
+    if (fd >= 0) return AtomicFile(std::move(dir), shown / name, Fd(fd));
+    if (errno != EEXIST) return fail_errno(errno, "create " + (shown / name).string());
   }
-  return fail("create a temporary file in ", dir.string(), ": too many collisions");
+  return fail("create a temporary file in ", shown.string(), ": too many collisions");
 }
 
 AtomicFile::AtomicFile(AtomicFile&& o) noexcept
-    : target_(std::move(o.target_)),
+    : dir_(std::move(o.dir_)),
+      target_(std::move(o.target_)),
       temp_(std::move(o.temp_)),
       fd_(std::move(o.fd_)),
       written_(o.written_),
@@ -62,7 +174,7 @@ AtomicFile::AtomicFile(AtomicFile&& o) noexcept
       committed_(std::exchange(o.committed_, true)) {}
 
 AtomicFile::~AtomicFile() {
-  if (!committed_ && !temp_.empty()) ::unlink(temp_.c_str());
+  if (!committed_ && dir_) ::unlinkat(dir_.get(), temp_.filename().c_str(), 0);
 }
 
 Status AtomicFile::write(std::span<const std::byte> data) {
@@ -96,11 +208,20 @@ Status AtomicFile::commit() {
 Status AtomicFile::commit_as(const fs::path& target) {
   if (::fsync(fd_.get()) != 0) return fail_errno(errno, "fsync " + temp_.string());
   fd_.reset();
-  if (::rename(temp_.c_str(), target.c_str()) != 0)
+  if (::renameat(dir_.get(), temp_.filename().c_str(), AT_FDCWD, target.c_str()) != 0)
     return fail_errno(errno, "rename to " + target.string());
   committed_ = true;
-  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
-  return fsync_dir(dir);
+  return fsync_dir(parent_of(target));
+}
+
+Status AtomicFile::commit_at(int dirfd, const std::string& name) {
+  if (::fsync(fd_.get()) != 0) return fail_errno(errno, "fsync " + temp_.string());
+  fd_.reset();
+  if (::renameat(dir_.get(), temp_.filename().c_str(), dirfd, name.c_str()) != 0)
+    return fail_errno(errno, "rename " + temp_.string() + " to " + name);
+  committed_ = true;
+  if (::fsync(dirfd) != 0) return fail_errno(errno, "fsync the directory of " + name);
+  return {};
 }
 
 Status write_file_atomic(const fs::path& path, std::string_view content, mode_t mode) {
@@ -130,12 +251,31 @@ Status make_dirs(const fs::path& path) {
   return {};
 }
 
-Result<FileLock> FileLock::acquire(const fs::path& path) {
-  TRY_ASSIGN(Fd fd, open_file(path, O_RDWR | O_CREAT, 0644));
+Result<FileLock> FileLock::lock(Fd fd, const fs::path& shown) {
   while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return fail_errno(errno, "lock " + path.string());
+    if (errno != EINTR) return fail_errno(errno, "lock " + shown.string());
   }
   return FileLock(std::move(fd));
+}
+
+Result<FileLock> FileLock::acquire(const fs::path& path) {
+  TRY_ASSIGN(Fd fd, open_file(path, O_RDWR | O_CREAT, 0644));
+  return lock(std::move(fd), path);
+}
+
+Result<FileLock> FileLock::acquire_beneath(int dirfd, std::string_view name,
+                                           const fs::path& shown) {
+  // O_NONBLOCK: a FIFO planted at the lock's name must not hang kiln.
+  auto fd = open_beneath(dirfd, name, O_RDWR | O_CREAT | O_NOCTTY | O_NONBLOCK, 0644);
+  if (!fd) {
+    if (fd.error().sys_errno == ELOOP)
+      return fail(shown.string(), ": is a symlink; kiln never follows a symlink inside its store");
+    return fail_errno(fd.error().sys_errno, shown.string());
+  }
+  struct stat st;
+  if (::fstat(fd->get(), &st) != 0) return fail_errno(errno, shown.string());
+  if (!S_ISREG(st.st_mode)) return fail(shown.string(), ": not a regular file");
+  return lock(std::move(*fd), shown);
 }
 
 Result<TempDir> TempDir::create(const fs::path& parent, std::string_view prefix) {

@@ -176,9 +176,7 @@ Status save_oci(const oci::Store& store, const std::vector<oci::LocalImage>& ima
   if (!problems.empty()) return fail(problems.front());
   for (auto& d : reach.blobs) {
     if (!store.has_blob(d)) continue;  // a foreign layer kept remote
-    std::error_code ec;
-    auto size = static_cast<int64_t>(fs::file_size(store.blob_path(d), ec));
-    if (ec) return fail("blob ", d.str(), ": ", ec.message());
+    TRY_ASSIGN(int64_t size, store.blob_size(d));
     TRY_ASSIGN(auto blob, store.open_blob(d, size));
     TRY(tar.add("blobs/sha256/" + std::string(d.hex()), size, *blob));
   }

@@ -179,7 +179,7 @@ class BlobSink {
   ~BlobSink() {
     if (committed_) return;
     for (auto& d : added_)
-      ::unlink(store_.blob_path(d).c_str());
+      (void)store_.remove_blob(d);
   }
   Status put(const Member& m, const std::optional<Digest>& expected) {
     if (expected && m.digest != *expected)

@@ -24,7 +24,7 @@ LayerSink::LayerSink(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LayerSink::~LayerSink() = default;
 
 Result<std::unique_ptr<LayerSink>> LayerSink::open(oci::Store& store, const LayerOptions& opts) {
-  TRY_ASSIGN(AtomicFile f, AtomicFile::create_in(store.tmp_dir()));
+  TRY_ASSIGN(AtomicFile f, store.new_blob_file());
   auto impl = std::make_unique<Impl>(store, opts, std::move(f));
   TRY_ASSIGN(impl->compressor,
              make_compressor(opts.compression, impl->compressed, opts.level, opts.threads));
@@ -47,7 +47,7 @@ Result<WrittenLayer> LayerSink::commit() {
   out.descriptor.media_type = std::string(oci::media::oci_layer_type(m.opts.compression));
   out.descriptor.digest = oci::Digest::from_sha256_hex(m.compressed.hex_final());
   out.descriptor.size = static_cast<int64_t>(m.compressed.size());
-  TRY(m.file.commit_as(m.store.blob_path(out.descriptor.digest)));
+  TRY(m.store.commit_blob(m.file, out.descriptor.digest));
   return out;
 }
 

@@ -1,5 +1,6 @@
 #include "layers/unpack.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,24 +93,27 @@ Result<fs::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& 
                                 const oci::DiffId& diff_id, const std::vector<fs::path>& lowers,
                                 const oci::Digest& chain_id) {
   if (!diff_id.digest().verifiable()) return fail("diff-id ", diff_id.str(), " is not sha256");
-  fs::path by_diff = store.layers_dir() / std::string(diff_id.digest().hex());
-  fs::path by_chain = store.layers_dir() / std::string(chain_id.hex());
-  auto present = [](const fs::path& p) {
+  // Entries are reached from the layer cache's fd: a symlink planted at an
+  // entry's name is never followed (it is not "present", and the fill below
+  // replaces it).
+  TRY_ASSIGN(Fd cache, store.state_dir("layers"));
+  std::string diff_name(diff_id.digest().hex()), chain_name(chain_id.hex());
+  auto present = [&](const std::string& name) {
     struct stat st;
-    return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    return ::fstatat(cache.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISDIR(st.st_mode);
   };
-  if (present(by_diff)) return by_diff;
-  if (present(by_chain)) return by_chain;
+  auto path_of = [&](const std::string& name) { return store.layers_dir() / name; };
+  if (present(diff_name)) return path_of(diff_name);
+  if (present(chain_name)) return path_of(chain_name);
   // One process fills an entry while others wait for it (rather than all
   // applying the same layer); the entry appears by rename only once complete,
   // so a crash leaves at most a ".tmp-" dir that is never read.
-  TRY(make_dirs(store.layers_dir()));
   // Hidden (".…"), like the staging dirs, so store pruning leaves it alone.
-  TRY_ASSIGN(FileLock lock,
-             FileLock::acquire(store.layers_dir() /
-                               ("." + std::string(diff_id.digest().hex()) + ".lock")));
-  if (present(by_diff)) return by_diff;
-  if (present(by_chain)) return by_chain;
+  TRY_ASSIGN(FileLock lock, FileLock::acquire_beneath(cache.get(), "." + diff_name + ".lock",
+                                                      path_of("." + diff_name + ".lock")));
+  if (present(diff_name)) return path_of(diff_name);
+  if (present(chain_name)) return path_of(chain_name);
   TRY_ASSIGN(TempDir stage, TempDir::create(store.layers_dir(), ".tmp-"));
   ApplyOptions opts;
   opts.whiteouts = WhiteoutMode::overlay;
@@ -117,11 +121,18 @@ Result<fs::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& 
   TRY_ASSIGN(ApplyStats stats, apply_layer(store, layer, diff_id, stage.path(), opts));
   if (::chmod(stage.path().c_str(), 0755) != 0) return fail_errno(errno, stage.path().string());
   // With files copied up from below, the entry holds more than the layer.
-  const fs::path& final_dir = stats.copied_up ? by_chain : by_diff;
-  if (::rename(stage.path().c_str(), final_dir.c_str()) != 0) {
+  const std::string& final_name = stats.copied_up ? chain_name : diff_name;
+  fs::path final_dir = path_of(final_name);
+  // Not a directory where the entry belongs (a planted symlink or file): it
+  // was never an entry, and goes.
+  struct stat st;
+  if (::fstatat(cache.get(), final_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      !S_ISDIR(st.st_mode) && ::unlinkat(cache.get(), final_name.c_str(), 0) != 0)
+    return fail_errno(errno, "remove " + final_dir.string());
+  if (::renameat(AT_FDCWD, stage.path().c_str(), cache.get(), final_name.c_str()) != 0) {
     // Filled meanwhile despite the lock (its file removed by hand, say):
     // theirs is as good.
-    if ((errno == EEXIST || errno == ENOTEMPTY) && present(final_dir)) return final_dir;
+    if ((errno == EEXIST || errno == ENOTEMPTY) && present(final_name)) return final_dir;
     return fail_errno(errno, "rename into " + final_dir.string());
   }
   stage.release();

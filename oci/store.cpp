@@ -1,5 +1,6 @@
 #include "oci/store.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,48 +37,145 @@ fs::path Store::default_root() {
   return fs::path(home && *home ? home : "/tmp") / ".local/share/kiln";
 }
 
+struct Store::Dirs {
+  Fd root, blobs, kiln, tmp;  // root/, blobs/sha256/, kiln/, kiln/tmp/
+};
+
+namespace {
+
+bool dir_is_empty(int dirfd) {
+  Fd dup(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+  DIR* dir = dup ? ::fdopendir(dup.get()) : nullptr;
+  if (!dir) return false;
+  dup.release();
+  bool empty = true;
+  while (dirent* e = ::readdir(dir)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(dir);
+  return empty;
+}
+
+bool exists_beneath(int dirfd, const char* name) {
+  struct stat st;
+  return ::fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+Status write_beneath(int dirfd, const fs::path& shown, const std::string& name,
+                     std::string_view content) {
+  TRY_ASSIGN(auto file, AtomicFile::create_in(dirfd, shown.parent_path()));
+  TRY(file.write(content));
+  return file.commit_at(dirfd, name);
+}
+
+}  // namespace
+
 Result<Store> Store::open(const fs::path& root) {
-  std::error_code ec;
+  // The root may be a symlink the user chose (/var/lib/kiln on a data disk);
+  // nothing beneath it is followed.
+  if (::mkdir(root.c_str(), 0700) != 0) {
+    if (errno == ENOENT) {
+      TRY(make_dirs(root.parent_path()));
+      if (::mkdir(root.c_str(), 0700) != 0 && errno != EEXIST)
+        return fail_errno(errno, "create " + root.string());
+    } else if (errno != EEXIST) {
+      return fail_errno(errno, "create " + root.string());
+    }
+  }
+  auto dirs = std::make_shared<Dirs>();
+  dirs->root = Fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirs->root) return fail_errno(errno, root.string());
+  int rfd = dirs->root.get();
   fs::path layout = root / "oci-layout";
-  if (!fs::exists(layout, ec)) {
-    if (fs::exists(root, ec) && !fs::is_empty(root, ec))
-      return fail(root.string(), ": not a kiln store (no oci-layout, but not empty)");
-    TRY(make_dirs(root / "blobs" / "sha256"));
-    TRY(make_dirs(root / "kiln" / "tmp"));
-    // The layout files are written under the lock so two first runs agree.
-    TRY_ASSIGN(auto lock, FileLock::acquire(root / "kiln" / "lock"));
-    if (!fs::exists(root / "index.json", ec))
-      TRY(write_file_atomic(
-          root / "index.json",
-          R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})"));
-    if (!fs::exists(layout, ec)) TRY(write_file_atomic(layout, kLayoutFile));
-  } else {
-    TRY_ASSIGN(std::string text, read_file(layout, 4096));
-    auto j = oci::parse_untrusted_json(text);
+  bool fresh = false;
+  if (auto text = read_file_beneath(rfd, "oci-layout", layout, 4096)) {
+    auto j = oci::parse_untrusted_json(*text);
     if (j.is_discarded() || !j.is_object() || !j.contains("imageLayoutVersion"))
       return fail(layout.string(), ": not a valid oci-layout file");
-    TRY(make_dirs(root / "blobs" / "sha256"));
-    TRY(make_dirs(root / "kiln" / "tmp"));
+  } else if (text.error().sys_errno == ENOENT) {
+    if (!dir_is_empty(rfd))
+      return fail(root.string(), ": not a kiln store (no oci-layout, but not empty)");
+    fresh = true;
+  } else {
+    return tl::unexpected(text.error());
   }
-  return Store(root);
+  TRY_ASSIGN(Fd blobs, ensure_dir_beneath(rfd, "blobs", 0755, root / "blobs"));
+  TRY_ASSIGN(dirs->blobs,
+             ensure_dir_beneath(blobs.get(), "sha256", 0755, root / "blobs" / "sha256"));
+  TRY_ASSIGN(dirs->kiln, ensure_dir_beneath(rfd, "kiln", 0755, root / "kiln"));
+  TRY_ASSIGN(dirs->tmp, ensure_dir_beneath(dirs->kiln.get(), "tmp", 0755, root / "kiln" / "tmp"));
+  Store store(root, std::move(dirs));
+  if (fresh) {
+    // The layout files are written under the lock so two first runs agree.
+    TRY_ASSIGN(auto lock, store.lock());
+    if (!exists_beneath(rfd, "index.json"))
+      TRY(write_beneath(
+          rfd, root / "index.json", "index.json",
+          R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]})"));
+    if (!exists_beneath(rfd, "oci-layout"))
+      TRY(write_beneath(rfd, layout, "oci-layout", kLayoutFile));
+  }
+  return store;
 }
 
 fs::path Store::blob_path(const Digest& d) const {
   return root_ / "blobs" / std::string(d.algorithm()) / std::string(d.hex());
 }
 
+int Store::blobs_fd() const {
+  return dirs_->blobs.get();
+}
+
+int Store::kiln_fd() const {
+  return dirs_->kiln.get();
+}
+
+Result<Fd> Store::state_dir(std::string_view name) const {
+  return ensure_dir_beneath(dirs_->kiln.get(), name, 0755, kiln_dir() / name);
+}
+
 bool Store::has_blob(const Digest& d) const {
   struct stat st;
-  return ::stat(blob_path(d).c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  return d.verifiable() &&
+         ::fstatat(dirs_->blobs.get(), std::string(d.hex()).c_str(), &st, AT_SYMLINK_NOFOLLOW) ==
+             0 &&
+         S_ISREG(st.st_mode);
+}
+
+Result<int64_t> Store::blob_size(const Digest& d) const {
+  TRY_ASSIGN(Fd fd, open_blob_fd(d));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "blob " + d.str());
+  return static_cast<int64_t>(st.st_size);
+}
+
+Result<AtomicFile> Store::new_blob_file() const {
+  // The temporary lives in kiln/tmp (same filesystem) so blobs/ never holds a
+  // file whose content does not match its name.
+  return AtomicFile::create_in(dirs_->tmp.get(), tmp_dir());
+}
+
+Status Store::commit_blob(AtomicFile& file, const Digest& d) const {
+  if (!d.verifiable()) return fail("cannot store blob ", d.str(), ": only sha256 is supported");
+  return file.commit_at(dirs_->blobs.get(), std::string(d.hex()));
+}
+
+Status Store::remove_blob(const Digest& d) const {
+  if (!d.verifiable()) return fail("blob ", d.str(), ": only sha256 is supported");
+  if (::unlinkat(dirs_->blobs.get(), std::string(d.hex()).c_str(), 0) != 0 && errno != ENOENT)
+    return fail_errno(errno, "remove blob " + d.str());
+  return {};
 }
 
 Result<BlobInfo> Store::put_blob(Reader& from, const std::optional<Digest>& expected,
                                  std::optional<int64_t> size) {
   if (expected && !expected->verifiable())
     return fail("cannot store blob ", expected->str(), ": only sha256 content is verified");
-  // The temporary lives in kiln/tmp (same filesystem) so blobs/ never holds a
-  // file whose content does not match its name.
-  TRY_ASSIGN(auto tmp, AtomicFile::create_in(tmp_dir()));
+  TRY_ASSIGN(auto tmp, new_blob_file());
   if (size) tmp.expect_size(*size);
   HashingWriter hw(tmp);
   TRY_ASSIGN(uint64_t n, copy_stream(from, hw));
@@ -87,7 +185,7 @@ Result<BlobInfo> Store::put_blob(Reader& from, const std::optional<Digest>& expe
                 *size);
   if (expected && got != *expected)
     return fail("blob ", expected->str(), ": content has digest ", got.str());
-  TRY(tmp.commit_as(blob_path(got)));
+  TRY(commit_blob(tmp, got));
   return BlobInfo{got, static_cast<int64_t>(n)};
 }
 
@@ -116,16 +214,40 @@ class BlobReader : public Reader {
 
 }  // namespace
 
-Result<std::unique_ptr<Reader>> Store::open_blob(const Digest& d,
-                                                 std::optional<int64_t> size) const {
+Result<Fd> Store::open_blob_fd(const Digest& d) const {
   if (!d.verifiable()) return fail("blob ", d.str(), ": only sha256 content is supported");
-  int fd = ::open(blob_path(d).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  // O_NONBLOCK: a FIFO planted in blobs/ must not hang the open; a regular
+  // file ignores the flag.
+  Fd fd(::openat(dirs_->blobs.get(), std::string(d.hex()).c_str(),
+                 O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!fd) {
     if (errno == ENOENT)
       return fail("blob ", d.str(), " is missing from the store ", root_.string());
+    if (errno == ELOOP)
+      return fail("blob ", d.str(), " is a symlink in the store ", root_.string(),
+                  "; kiln never follows a symlink inside its store");
     return fail_errno(errno, "open blob " + d.str());
   }
-  return std::unique_ptr<Reader>(new BlobReader(Fd(fd), size, d));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return fail_errno(errno, "blob " + d.str());
+  if (!S_ISREG(st.st_mode))
+    return fail("blob ", d.str(), " is not a regular file in the store ", root_.string());
+  // Reads block as usual from here on.
+  ::fcntl(fd.get(), F_SETFL, ::fcntl(fd.get(), F_GETFL) & ~O_NONBLOCK);
+  return fd;
+}
+
+Result<std::unique_ptr<Reader>> Store::open_blob(const Digest& d,
+                                                 std::optional<int64_t> size) const {
+  TRY_ASSIGN(Fd fd, open_blob_fd(d));
+  return std::unique_ptr<Reader>(new BlobReader(std::move(fd), size, d));
+}
+
+Result<std::unique_ptr<Reader>> Store::open_blob_raw(const Digest& d, int64_t offset) const {
+  TRY_ASSIGN(Fd fd, open_blob_fd(d));
+  if (offset != 0 && ::lseek(fd.get(), offset, SEEK_SET) != offset)
+    return fail_errno(errno, "seek in blob " + d.str());
+  return std::unique_ptr<Reader>(new FdReader(std::move(fd)));
 }
 
 Result<std::string> Store::read_blob(const Digest& d, size_t limit) const {
@@ -135,7 +257,7 @@ Result<std::string> Store::read_blob(const Digest& d, size_t limit) const {
 
 Result<std::vector<Descriptor>> Store::entries() const {
   fs::path p = root_ / "index.json";
-  TRY_ASSIGN(std::string text, read_file(p));
+  TRY_ASSIGN(std::string text, read_file_beneath(dirs_->root.get(), "index.json", p));
   auto j = oci::parse_untrusted_json(text);
   if (j.is_discarded() || !j.is_object()) return fail(p.string(), ": not valid JSON");
   if (!j.contains("manifests") || !j["manifests"].is_array())
@@ -150,7 +272,7 @@ Result<std::vector<Descriptor>> Store::entries() const {
 }
 
 Result<FileLock> Store::lock() const {
-  return FileLock::acquire(kiln_dir() / "lock");
+  return FileLock::acquire_beneath(dirs_->kiln.get(), "lock", kiln_dir() / "lock");
 }
 
 Status Store::update_index(const std::function<Status(std::vector<Descriptor>&)>& edit) {
@@ -161,7 +283,7 @@ Status Store::update_index(const std::function<Status(std::vector<Descriptor>&)>
 Status Store::update_index_locked(const FileLock&,
                                   const std::function<Status(std::vector<Descriptor>&)>& edit) {
   fs::path p = root_ / "index.json";
-  TRY_ASSIGN(std::string text, read_file(p));
+  TRY_ASSIGN(std::string text, read_file_beneath(dirs_->root.get(), "index.json", p));
   auto j = oci::parse_untrusted_json(text);
   if (j.is_discarded() || !j.is_object()) return fail(p.string(), ": not valid JSON");
   TRY_ASSIGN(auto list, entries());
@@ -172,7 +294,7 @@ Status Store::update_index_locked(const FileLock&,
   j["manifests"] = nlohmann::json::array();
   for (auto& d : list)
     j["manifests"].push_back(d.to_json());
-  return write_file_atomic(p, j.dump());
+  return write_beneath(dirs_->root.get(), p, "index.json", j.dump());
 }
 
 Status Store::set_name(const std::string& name, Descriptor target) {

@@ -9,6 +9,13 @@
 // Image names are org.opencontainers.image.ref.name annotations holding the
 // full normalized reference. Blob writes are verified before they get their
 // name; index updates are read-modify-write under the lock, written atomically.
+//
+// A store may be shared, or restored from a CI cache, so nothing under its
+// root is trusted to be what its name says: the root's directories are opened
+// once, without following symlinks, and every blob, lock and state entry is
+// then reached from those fds with O_NOFOLLOW (a symlink is an error, never
+// followed). The root itself may be a symlink the user chose. A new store is
+// created mode 0700, as containers/storage does.
 // Thread-safety: a Store may be shared between threads for blob operations;
 // index updates serialize on the file lock (which also guards other processes).
 #pragma once
@@ -56,21 +63,40 @@ class Store {
   static std::filesystem::path default_root();
 
   const std::filesystem::path& root() const { return root_; }
+  // Where a blob lives, for messages and for peers (skopeo, umoci) only: kiln
+  // itself reaches blobs through the methods below, never by this path.
   std::filesystem::path blob_path(const Digest& d) const;
   std::filesystem::path kiln_dir() const { return root_ / "kiln"; }
   std::filesystem::path tmp_dir() const { return root_ / "kiln" / "tmp"; }
   std::filesystem::path layers_dir() const { return root_ / "kiln" / "layers"; }
+  // kiln/NAME (one component), created when missing, as an fd; a symlink or
+  // other non-directory there is an error. Modules keep their state in these.
+  Result<Fd> state_dir(std::string_view name) const;
+  // The open blobs/sha256 and kiln/ directories, for whole-store walks.
+  int blobs_fd() const;
+  int kiln_fd() const;
 
   // --- blobs ---
+  // True when the blob is a regular file (a symlink in its place is not a blob).
   bool has_blob(const Digest& d) const;
+  // Its size on disk, or an error when missing or not a regular file.
+  Result<int64_t> blob_size(const Digest& d) const;
   // Streams `from` into the store. With `expected`, the bytes must match it (and
   // `size` when given) or nothing is stored.
   Result<BlobInfo> put_blob(Reader& from, const std::optional<Digest>& expected = std::nullopt,
                             std::optional<int64_t> size = std::nullopt);
   Result<BlobInfo> put_blob_bytes(std::string_view bytes);
+  // For writers that compute a blob's digest themselves: a temporary in
+  // kiln/tmp, then commit_blob() names it (the caller has verified `d`).
+  Result<AtomicFile> new_blob_file() const;
+  Status commit_blob(AtomicFile& file, const Digest& d) const;
+  Status remove_blob(const Digest& d) const;
   // A reader that fails at end of stream if the file does not match its name.
   Result<std::unique_ptr<Reader>> open_blob(const Digest& d,
                                             std::optional<int64_t> size = std::nullopt) const;
+  // The blob's bytes from `offset`, unverified: for a sender that verifies the
+  // whole blob itself (a resumed upload). Still never through a symlink.
+  Result<std::unique_ptr<Reader>> open_blob_raw(const Digest& d, int64_t offset = 0) const;
   // A small blob (manifest, config), verified, at most `limit` bytes.
   Result<std::string> read_blob(const Digest& d, size_t limit = 16 << 20) const;
 
@@ -99,8 +125,12 @@ class Store {
                                      const std::optional<Platform>& platform = std::nullopt) const;
 
  private:
-  explicit Store(std::filesystem::path root) : root_(std::move(root)) {}
+  struct Dirs;
+  Store(std::filesystem::path root, std::shared_ptr<const Dirs> dirs)
+      : root_(std::move(root)), dirs_(std::move(dirs)) {}
+  Result<Fd> open_blob_fd(const Digest& d) const;
   std::filesystem::path root_;
+  std::shared_ptr<const Dirs> dirs_;  // shared: a Store is a cheap, copyable handle
 };
 
 }  // namespace kiln::oci

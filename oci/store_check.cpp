@@ -1,5 +1,6 @@
 #include "oci/store_check.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -29,8 +30,13 @@ void note(std::vector<std::string>* problems, std::string line) {
 bool present(const Store& store, const Descriptor& d, const std::string& owner,
              std::vector<std::string>* problems) {
   struct stat st;
-  if (::stat(store.blob_path(d.digest).c_str(), &st) != 0) {
+  if (!d.digest.verifiable() || ::fstatat(store.blobs_fd(), std::string(d.digest.hex()).c_str(),
+                                          &st, AT_SYMLINK_NOFOLLOW) != 0) {
     note(problems, owner + ": blob " + d.digest.str() + " is missing");
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    note(problems, owner + ": blob " + d.digest.str() + " is not a regular file");
     return false;
   }
   if (st.st_size != d.size) {
@@ -95,20 +101,39 @@ Reachable walk_roots(const Store& store, const std::vector<Descriptor>& roots,
   return out;
 }
 
-Result<std::vector<fs::path>> list_dir(const fs::path& dir) {
-  std::vector<fs::path> out;
-  std::error_code ec;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator();
-       it.increment(ec))
-    out.push_back(it->path());
-  if (ec && ec != std::errc::no_such_file_or_directory)
-    return fail("list ", dir.string(), ": ", ec.message());
+struct Entry {
+  std::string name;
+  mode_t type = 0;  // S_IFMT bits, as lstat gives them
+};
+
+// The children of an open directory, never following a symlink.
+Result<std::vector<Entry>> list_fd(int dirfd, const fs::path& shown) {
+  Fd dup(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
+  if (!dup) return fail_errno(errno, "list " + shown.string());
+  DIR* dir = ::fdopendir(dup.get());
+  if (!dir) return fail_errno(errno, "list " + shown.string());
+  dup.release();
+  ::rewinddir(dir);  // the dup shares its offset with `dirfd`
+  std::vector<Entry> out;
+  while (dirent* e = ::readdir(dir)) {
+    std::string n = e->d_name;
+    if (n == "." || n == "..") continue;
+    struct stat st;
+    mode_t type =
+        ::fstatat(dirfd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode & S_IFMT : 0;
+    out.push_back({std::move(n), type});
+  }
+  ::closedir(dir);
+  std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) { return a.name < b.name; });
   return out;
 }
 
-// Unpacked trees may hold read-only dirs; they are made writable to go.
-bool remove_tree(const fs::path& p) {
+// Removes `name` in `dirfd`: a symlink or file is unlinked (never followed),
+// a directory removed with everything in it (read-only dirs made writable).
+bool remove_entry(int dirfd, const fs::path& shown, const Entry& e) {
+  if (e.type != S_IFDIR) return ::unlinkat(dirfd, e.name.c_str(), 0) == 0;
   std::error_code ec;
+  fs::path p = shown / e.name;
   for (auto it = fs::recursive_directory_iterator(p, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
     if (it->is_directory(ec) && !it->is_symlink(ec))
@@ -118,34 +143,39 @@ bool remove_tree(const fs::path& p) {
 }
 
 Status remove_unreached(Store& store, const Reachable& keep, PruneReport& report) {
-  TRY_ASSIGN(auto blobs, list_dir(store.root() / "blobs" / "sha256"));
-  for (auto& p : blobs) {
-    auto d = Digest::parse("sha256:" + p.filename().string());
-    if (d && keep.blobs.count(*d)) continue;
-    std::error_code ec;
-    auto size = fs::file_size(p, ec);
-    if (fs::remove(p, ec)) {
+  fs::path blobs_dir = store.root() / "blobs" / "sha256";
+  TRY_ASSIGN(auto blobs, list_fd(store.blobs_fd(), blobs_dir));
+  for (auto& e : blobs) {
+    auto d = Digest::parse("sha256:" + e.name);
+    if (d && keep.blobs.count(*d) && e.type == S_IFREG) continue;
+    struct stat st;
+    int64_t size = ::fstatat(store.blobs_fd(), e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0
+                       ? static_cast<int64_t>(st.st_size)
+                       : 0;
+    if (remove_entry(store.blobs_fd(), blobs_dir, e)) {
       if (d) report.blobs_removed.push_back(*d);
-      report.bytes_freed += ec ? 0 : static_cast<int64_t>(size);
+      report.bytes_freed += size;
     }
   }
-  TRY_ASSIGN(auto layers, list_dir(store.layers_dir()));
-  for (auto& p : layers) {
-    std::string name = p.filename().string();
-    if (keep.diff_ids.count(name) || name.starts_with(".")) continue;
-    if (remove_tree(p)) report.layers_removed.push_back(name);
+  TRY_ASSIGN(Fd layers_fd, store.state_dir("layers"));
+  TRY_ASSIGN(auto layers, list_fd(layers_fd.get(), store.layers_dir()));
+  for (auto& e : layers) {
+    // A symlink is never a layer-cache entry, whatever its name.
+    bool wrong_kind = e.type == S_IFLNK;
+    if (!wrong_kind && (keep.diff_ids.count(e.name) || e.name.starts_with("."))) continue;
+    if (remove_entry(layers_fd.get(), store.layers_dir(), e))
+      report.layers_removed.push_back(e.name);
   }
   return {};
 }
 
 // True when some process holds a layer-cache fill lock (".<diff-id>.lock").
-bool layer_fill_running(const fs::path& layers_dir) {
-  auto entries = list_dir(layers_dir);
+bool layer_fill_running(int layers_fd, const fs::path& shown) {
+  auto entries = list_fd(layers_fd, shown);
   if (!entries) return false;
-  for (auto& p : *entries) {
-    std::string n = p.filename().string();
-    if (!n.starts_with(".") || !n.ends_with(".lock")) continue;
-    Fd fd(::open(p.c_str(), O_RDONLY | O_CLOEXEC));
+  for (auto& e : *entries) {
+    if (!e.name.starts_with(".") || !e.name.ends_with(".lock") || e.type != S_IFREG) continue;
+    Fd fd(::openat(layers_fd, e.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
     if (fd && ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) return true;
   }
   return false;
@@ -153,14 +183,37 @@ bool layer_fill_running(const fs::path& layers_dir) {
 
 // Temporaries older than an hour: younger ones may belong to a running kiln,
 // older ones were left by a crash (a killed build, a layer-cache fill cut off).
-void remove_stale(const fs::path& dir, std::string_view prefix) {
-  auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(1);
-  auto entries = list_dir(dir);
+void remove_stale(int dirfd, const fs::path& shown, std::string_view prefix) {
+  auto cutoff = std::chrono::system_clock::now() - std::chrono::hours(1);
+  auto entries = list_fd(dirfd, shown);
   if (!entries) return;
-  for (auto& p : *entries) {
-    std::error_code ec;
-    if (p.filename().string().starts_with(prefix) && fs::last_write_time(p, ec) < cutoff && !ec)
-      remove_tree(p);
+  for (auto& e : *entries) {
+    struct stat st;
+    if (!e.name.starts_with(prefix) ||
+        ::fstatat(dirfd, e.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      continue;
+    auto mtime = std::chrono::system_clock::from_time_t(st.st_mtim.tv_sec);
+    if (mtime < cutoff) remove_entry(dirfd, shown, e);
+  }
+}
+
+// kiln's own state holds directories and regular files only; the trees inside
+// the layer cache and kiln/tmp are image contents, where symlinks are normal.
+void check_state(int dirfd, const fs::path& shown, int depth, std::vector<std::string>& problems) {
+  auto entries = list_fd(dirfd, shown);
+  if (!entries) return problems.push_back(entries.error().what());
+  for (auto& e : *entries) {
+    fs::path p = shown / e.name;
+    if (e.type == S_IFLNK) {
+      problems.push_back(p.string() + ": a symlink inside the store (kiln never follows one)");
+    } else if (e.type == S_IFDIR) {
+      bool image_tree = depth == 1 && (shown.filename() == "layers" || shown.filename() == "tmp");
+      if (image_tree || depth > 8) continue;
+      Fd sub(::openat(dirfd, e.name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub) check_state(sub.get(), p, depth + 1, problems);
+    } else if (e.type != S_IFREG) {
+      problems.push_back(p.string() + ": not a regular file or directory");
+    }
   }
 }
 
@@ -177,12 +230,18 @@ Result<FsckReport> fsck(const Store& store) {
   TRY_ASSIGN(auto roots, store.entries());
   report.images = roots.size();
   walk_roots(store, roots, &report.problems);
-  TRY_ASSIGN(auto blobs, list_dir(store.root() / "blobs" / "sha256"));
-  std::sort(blobs.begin(), blobs.end());
-  for (auto& p : blobs) {
-    auto d = Digest::parse("sha256:" + p.filename().string());
+  fs::path blobs_dir = store.root() / "blobs" / "sha256";
+  TRY_ASSIGN(auto blobs, list_fd(store.blobs_fd(), blobs_dir));
+  for (auto& e : blobs) {
+    auto d = Digest::parse("sha256:" + e.name);
     if (!d) {
-      report.problems.push_back(p.string() + ": not a sha256 blob name");
+      report.problems.push_back((blobs_dir / e.name).string() + ": not a sha256 blob name");
+      continue;
+    }
+    if (e.type != S_IFREG) {
+      report.problems.push_back((blobs_dir / e.name).string() +
+                                (e.type == S_IFLNK ? ": a symlink where a blob belongs"
+                                                   : ": not a regular file where a blob belongs"));
       continue;
     }
     ++report.blobs_checked;
@@ -198,6 +257,7 @@ Result<FsckReport> fsck(const Store& store) {
     } null;
     if (auto r = copy_stream(**reader, null); !r) report.problems.push_back(r.error().what());
   }
+  check_state(store.kiln_fd(), store.kiln_dir(), 0, report.problems);
   return report;
 }
 
@@ -208,10 +268,13 @@ Result<PruneReport> prune(Store& store) {
   Reachable keep = walk_roots(store, roots, &problems);
   PruneReport report;
   TRY(remove_unreached(store, keep, report));
-  remove_stale(store.tmp_dir(), "");
+  TRY_ASSIGN(Fd tmp_fd, store.state_dir("tmp"));
+  remove_stale(tmp_fd.get(), store.tmp_dir(), "");
   // A long fill may write deep in its staging dir for over an hour without
   // touching the dir itself: while any fill holds its lock, none is stale.
-  if (!layer_fill_running(store.layers_dir())) remove_stale(store.layers_dir(), ".tmp-");
+  TRY_ASSIGN(Fd layers_fd, store.state_dir("layers"));
+  if (!layer_fill_running(layers_fd.get(), store.layers_dir()))
+    remove_stale(layers_fd.get(), store.layers_dir(), ".tmp-");
   return report;
 }
 
@@ -238,12 +301,10 @@ Result<PruneReport> remove_images(Store& store, const std::vector<std::string>& 
   PruneReport report;
   for (auto& d : gone.blobs) {
     if (keep.blobs.count(d)) continue;
-    std::error_code ec;
-    auto p = store.blob_path(d);
-    auto size = fs::file_size(p, ec);
-    if (!ec && fs::remove(p, ec)) {
+    auto size = store.blob_size(d);
+    if (size && store.remove_blob(d)) {
       report.blobs_removed.push_back(d);
-      report.bytes_freed += static_cast<int64_t>(size);
+      report.bytes_freed += *size;
     }
   }
   return report;

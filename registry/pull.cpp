@@ -45,7 +45,7 @@ Result<TransferResult> pull_image(Remote& remote, const std::string& reference, 
   for (auto& m : img.manifests)
     TRY(store.put_blob_bytes(m.bytes));
   if (img.keep_index) TRY(store.put_blob_bytes(img.top.bytes));
-  BlobSources sources(sources_dir(store));
+  BlobSources sources(store);
   for (auto& b : img.blobs)
     sources.record(b.digest, remote.client().registry(), remote.repository());
   if (opts.progress) opts.progress("Stored " + img.target.digest.str());

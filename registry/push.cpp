@@ -1,5 +1,3 @@
-#include <fcntl.h>
-#include <unistd.h>
 #include <set>
 
 #include "oci/manifest.hpp"
@@ -34,19 +32,9 @@ Status plan_manifest(const oci::Store& store, const oci::Descriptor& d, LocalPla
 
 }  // namespace
 
-// A store blob from `offset`: verified through the store when read whole, a
-// plain file read when resuming (the registry checks the digest at the end).
+// A store blob from `offset`; the upload verifies it as it goes (BlobCursor).
 BlobOpener store_blob_opener(const oci::Store& store, const oci::Descriptor& d) {
-  return [&store, d](int64_t offset) -> Result<std::unique_ptr<Reader>> {
-    if (offset == 0) return store.open_blob(d.digest, d.size);
-    int fd = ::open(store.blob_path(d.digest).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail_errno(errno, "open blob " + d.digest.str());
-    if (::lseek(fd, offset, SEEK_SET) != offset) {
-      ::close(fd);
-      return fail_errno(errno, "seek in blob " + d.digest.str());
-    }
-    return std::unique_ptr<Reader>(new FdReader(Fd(fd)));
-  };
+  return [&store, d](int64_t offset) { return store.open_blob_raw(d.digest, offset); };
 }
 
 BlobOpener bytes_opener(std::string bytes) {
@@ -77,7 +65,7 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
     if (!store.has_blob(b.digest))
       return fail("blob ", b.digest.str(), " is missing from the store ", store.root().string());
 
-  BlobSources sources(sources_dir(store));
+  BlobSources sources(store);
   const std::string& registry = dest.client().registry();
   TransferResult res;
   Presence there = image_presence(dest, top, tag);

@@ -117,10 +117,6 @@ Result<oci::LocalImage> fetch_remote_image(Remote& remote, const std::string& re
       img.top.descriptor(), std::move(*m), std::move(*cfg)};
 }
 
-std::filesystem::path sources_dir(const oci::Store& store) {
-  return store.kiln_dir() / "registry" / "sources";
-}
-
 std::string human_size(int64_t b) {
   const char* units[] = {"B", "kB", "MB", "GB", "TB"};
   double v = static_cast<double>(b);

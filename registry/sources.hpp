@@ -2,27 +2,31 @@
 // blob, so a push can mount it instead of uploading it. Kept beside the store
 // in ROOT/kiln/registry/sources/<hex> (one "registry/repository" per line);
 // written after pulls and pushes. Only a hint: a failed mount falls back to an
-// upload. Thread-safe enough: a lost line costs one upload, nothing else.
+// upload, and a store whose sources dir cannot be opened safely (a symlink
+// there) simply has no hints. Thread-safe enough: a lost line costs one
+// upload, nothing else.
 #pragma once
 
-#include <filesystem>
 #include <optional>
 #include <string>
 
+#include "base/fd.hpp"
 #include "oci/digest.hpp"
+#include "oci/store.hpp"
 
 namespace kiln::registry {
 
 class BlobSources {
  public:
-  explicit BlobSources(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  explicit BlobSources(const oci::Store& store);
   void record(const oci::Digest& d, const std::string& registry, const std::string& repository);
   // A repository of `registry` other than `except` known to have the blob.
   std::optional<std::string> find(const oci::Digest& d, const std::string& registry,
                                   const std::string& except) const;
 
  private:
-  std::filesystem::path dir_;
+  Fd dir_;  // ROOT/kiln/registry/sources, or none
+  std::filesystem::path shown_;
 };
 
 }  // namespace kiln::registry

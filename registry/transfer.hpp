@@ -81,7 +81,8 @@ Result<TransferResult> push_derived(Remote& src, Remote& dst, const std::string&
 // A blob's bytes from `src`, failing at EOF unless size and digest match.
 Result<std::unique_ptr<Reader>> open_verified_blob(Remote& src, const oci::Descriptor& d);
 
-// Openers for NewBlob: a store blob (resumable), bytes in memory.
+// Openers for NewBlob: a store blob (resumable), bytes in memory. An opener
+// gives plain bytes from an offset: the upload verifies them.
 BlobOpener store_blob_opener(const oci::Store& store, const oci::Descriptor& d);
 BlobOpener bytes_opener(std::string bytes);
 
@@ -89,9 +90,6 @@ BlobOpener bytes_opener(std::string bytes);
 // what `kiln inspect REF` shows. `name` is the reference, `top` what it names.
 Result<oci::LocalImage> fetch_remote_image(Remote& remote, const std::string& reference,
                                            const std::optional<oci::Platform>& platform = {});
-
-// Where a store's blob-source hints live.
-std::filesystem::path sources_dir(const oci::Store& store);
 
 // "12.3 MB"
 std::string human_size(int64_t bytes);

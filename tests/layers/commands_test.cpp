@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layers/unpack.hpp"
+#include "oci/store_check.hpp"
 #include "tests/layers/helpers.hpp"
 #include "tests/layers/raw_tar.hpp"
 
@@ -208,6 +209,35 @@ TEST_F(Commands, LayerCacheKeepsOverlayWhiteouts) {
   auto again = layers::unpacked_layers(*st, *img);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(*again, *dirs);
+}
+
+// A symlink planted where a layer-cache entry belongs (a store restored from a
+// CI cache, say) is never read: the entry is filled from the layer, the link
+// replaced, and what it pointed at is left alone.
+TEST_F(Commands, PlantedLayerCacheSymlinkIsNeverFollowed) {
+  KILN_NEED_ROOT();
+  auto st = oci::Store::open(store());
+  auto img = st->load_image("next");
+  ASSERT_TRUE(img.has_value());
+  fs::create_directories(s_ / "planted/etc");
+  write_text(s_ / "planted/etc/planted", "not from the image");
+  ASSERT_TRUE(st->state_dir("layers"));
+  fs::path entry = store() / "kiln/layers" / std::string(img->config.diff_ids()[0].digest().hex());
+  fs::remove_all(entry);
+  fs::create_directory_symlink(s_ / "planted", entry);
+  auto report = oci::fsck(*st);
+  ASSERT_TRUE(report.has_value());
+  ASSERT_EQ(report->problems.size(), 1u);
+  EXPECT_NE(report->problems[0].find("a symlink inside the store"), std::string::npos);
+  auto r = kiln(store(), {"export", "next", "-o", (s_ / "flat.tar").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto listing = sh("tar -tf " + (s_ / "flat.tar").string());
+  EXPECT_EQ(listing.out.find("planted"), std::string::npos) << listing.out;
+  struct stat sb;
+  ASSERT_EQ(::lstat(entry.c_str(), &sb), 0);
+  EXPECT_TRUE(S_ISDIR(sb.st_mode)) << "the link was replaced by the real entry";
+  EXPECT_EQ(read_text(s_ / "planted/etc/planted"), "not from the image");
+  EXPECT_EQ(std::distance(fs::directory_iterator(s_ / "planted"), fs::directory_iterator()), 1);
 }
 
 }  // namespace
