@@ -16,6 +16,7 @@ Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
   // Allocation failure of a tiny context is not recoverable in any useful way.
   if (!ctx_->md || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) std::abort();
 }
+Sha256::Sha256(std::unique_ptr<Ctx> ctx) : ctx_(std::move(ctx)) {}
 Sha256::~Sha256() = default;
 Sha256::Sha256(Sha256&&) noexcept = default;
 Sha256& Sha256::operator=(Sha256&&) noexcept = default;
@@ -40,6 +41,13 @@ std::string Sha256::hex_final() {
     hex += digits[out[i] & 15];
   }
   return hex;
+}
+
+Sha256 Sha256::clone() const {
+  auto ctx = std::make_unique<Ctx>();
+  ctx->md = EVP_MD_CTX_new();
+  if (!ctx->md || EVP_MD_CTX_copy_ex(ctx->md, ctx_->md) != 1) std::abort();
+  return Sha256(std::move(ctx));
 }
 
 std::string Sha256::hex_of(std::string_view data) {

@@ -21,11 +21,15 @@ class Sha256 {
   void update(std::string_view data);
   // Lower-case hex of the digest. The hasher must not be updated afterwards.
   std::string hex_final();
+  // An independent hasher in the same state: a checkpoint to resume from, or
+  // a copy to finish while this one goes on.
+  Sha256 clone() const;
 
   static std::string hex_of(std::string_view data);
 
  private:
   struct Ctx;
+  explicit Sha256(std::unique_ptr<Ctx> ctx);
   std::unique_ptr<Ctx> ctx_;
 };
 

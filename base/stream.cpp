@@ -60,6 +60,15 @@ Result<size_t> VerifyingReader::read(std::span<std::byte> buf) {
     seen_ += n;
     if (size_ && seen_ > *size_) return fail(what_, ": more bytes than the expected ", *size_);
     hash_.update(buf.first(n));
+    if (!size_ || seen_ < *size_) return n;
+    // The last expected bytes: hold them until the stream is known to end
+    // here with the right digest.
+    std::byte extra;
+    TRY_ASSIGN(size_t more, inner_.read(std::span(&extra, 1)));
+    if (more > 0) return fail(what_, ": more bytes than the expected ", *size_);
+    done_ = true;
+    std::string got = hash_.hex_final();
+    if (got != hex_) return fail(what_, ": content has digest sha256:", got);
     return n;
   }
   done_ = true;

@@ -104,7 +104,11 @@ class HashingWriter : public Writer {
 };
 
 // Fails as soon as more than `size` bytes arrive, and at end of stream when the
-// size or sha256 differs. `what` names the blob in the error.
+// size or sha256 differs. `what` names the blob in the error. With a size, the
+// check happens before the last bytes are handed over: the read that reaches
+// `size` first makes sure the stream ends there and the digest matches, so a
+// consumer that stops after exactly `size` bytes (an HTTP body of that
+// Content-Length) never gets a wrong blob whole.
 class VerifyingReader : public Reader {
  public:
   VerifyingReader(Reader& inner, std::optional<uint64_t> size, std::string sha256_hex,

@@ -4,8 +4,11 @@
 // A failed chunk is resumed where the registry says the upload stands (GET on
 // the session gives its Range); a failed session is started again. Every
 // Location is validated, and credentials only go to the registry's origin.
+// The blob is verified as it is sent (BlobCursor): a source that is not what
+// its descriptor says fails the request that would complete the upload.
 #include <cerrno>
 #include <charconv>
+#include <memory>
 
 #include "base/log.hpp"
 #include "registry/remote.hpp"
@@ -13,25 +16,103 @@
 
 namespace kiln::registry {
 
-namespace {
-
-// At most `left` bytes of an owned reader (one chunk of a blob).
-class LimitedReader final : public Reader {
+// One blob read in order across the requests of one upload and hashed as it
+// goes. The read that reaches the blob's last byte first checks that the
+// source ends there and that the digest matches, so a source that lies (a
+// store file swapped for a symlink to a secret of the same size, a registry
+// serving other bytes) fails the request that would complete the upload —
+// the monolithic PUT or the last PATCH — before the registry has the blob
+// whole. libcurl reads exactly Content-Length bytes and would never reach a
+// check at end of stream. A request sent again (a retry, an auth challenge)
+// reopens the source at the last accepted chunk and hashes forward from there.
+class BlobCursor {
  public:
-  LimitedReader(std::unique_ptr<Reader> inner, int64_t left)
-      : inner_(std::move(inner)), left_(left) {}
-  Result<size_t> read(std::span<std::byte> buf) override {
-    if (left_ <= 0) return size_t{0};
-    if (static_cast<int64_t>(buf.size()) > left_) buf = buf.first(static_cast<size_t>(left_));
-    TRY_ASSIGN(size_t n, inner_->read(buf));
-    left_ -= static_cast<int64_t>(n);
+  BlobCursor(BlobOpener open, const oci::Descriptor& d, std::string what)
+      : open_(std::move(open)), d_(d), what_(std::move(what)) {}
+
+  // Positions the cursor at `off` (at most the blob's size).
+  Status seek(int64_t off) {
+    if (in_ && pos_ == off) return {};
+    bool from_mark = mark_pos_ <= off;
+    int64_t base = from_mark ? mark_pos_ : 0;
+    TRY_ASSIGN(in_, open_(base));
+    hash_ = from_mark ? mark_hash_.clone() : Sha256();
+    pos_ = base;
+    std::vector<std::byte> skip(64 * 1024);
+    while (pos_ < off) {
+      auto want = static_cast<size_t>(std::min<int64_t>(off - pos_, std::ssize(skip)));
+      TRY_ASSIGN(size_t n, in_->read(std::span(skip).first(want)));
+      if (n == 0) return fail(what_, ": ended after ", pos_, " of ", d_.size, " bytes");
+      hash_.update(std::span(skip).first(n));
+      pos_ += static_cast<int64_t>(n);
+    }
+    return {};
+  }
+
+  // The registry accepted everything before `off`: a resend starts no earlier.
+  void accepted(int64_t off) {
+    if (off != pos_ || off <= mark_pos_) return;
+    mark_pos_ = pos_;
+    mark_hash_ = hash_.clone();
+  }
+
+  // Up to `end` (exclusive).
+  Result<size_t> read(std::span<std::byte> buf, int64_t end) {
+    if (pos_ >= end) {
+      if (pos_ == d_.size) TRY(check_end());
+      return size_t{0};
+    }
+    if (std::ssize(buf) > end - pos_) buf = buf.first(static_cast<size_t>(end - pos_));
+    TRY_ASSIGN(size_t n, in_->read(buf));
+    if (n == 0) return fail(what_, ": ended after ", pos_, " of ", d_.size, " bytes");
+    hash_.update(buf.first(n));
+    pos_ += static_cast<int64_t>(n);
+    if (pos_ == d_.size) TRY(check_end());
     return n;
   }
 
  private:
-  std::unique_ptr<Reader> inner_;
-  int64_t left_;
+  Status check_end() {
+    std::byte extra;
+    TRY_ASSIGN(size_t more, in_->read(std::span(&extra, 1)));
+    if (more > 0) return fail(what_, ": more bytes than the expected ", d_.size);
+    if (std::string got = hash_.clone().hex_final(); got != d_.digest.hex())
+      return fail(what_, ": content has digest sha256:", got, "; the upload was stopped");
+    return {};
+  }
+
+  BlobOpener open_;
+  oci::Descriptor d_;
+  std::string what_;
+  std::unique_ptr<Reader> in_;
+  int64_t pos_ = 0;
+  Sha256 hash_;
+  int64_t mark_pos_ = 0;
+  Sha256 mark_hash_;
 };
+
+namespace {
+
+// One request's body: the cursor's bytes from where it stands up to `end`.
+class CursorBody final : public Reader {
+ public:
+  CursorBody(std::shared_ptr<BlobCursor> cursor, int64_t end)
+      : cursor_(std::move(cursor)), end_(end) {}
+  Result<size_t> read(std::span<std::byte> buf) override { return cursor_->read(buf, end_); }
+
+ private:
+  std::shared_ptr<BlobCursor> cursor_;
+  int64_t end_;
+};
+
+// A request body for bytes [off, end) of the blob.
+std::function<Result<std::unique_ptr<Reader>>()> cursor_body(std::shared_ptr<BlobCursor> cursor,
+                                                             int64_t off, int64_t end) {
+  return [cursor = std::move(cursor), off, end]() -> Result<std::unique_ptr<Reader>> {
+    TRY(cursor->seek(off));
+    return std::unique_ptr<Reader>(new CursorBody(cursor, end));
+  };
+}
 
 // The end offset (exclusive) from a "Range: 0-N" upload status header, at
 // most `sent` (the end of what kiln has sent): a registry cannot claim bytes it
@@ -88,12 +169,13 @@ Result<UploadOutcome> Remote::upload_once(const oci::Descriptor& d, const BlobOp
   if (int64_t min = std::atoll(pr.header("oci-chunk-min-length").c_str()); min > chunk) chunk = min;
   ex.reset();
 
+  auto cursor = std::make_shared<BlobCursor>(open, d, what(obj));
   Request put;
   put.method = "PUT";
   if (d.size > opts.monolithic_max) {
-    TRY_ASSIGN(location, upload_chunks(d, open, location, chunk));
+    TRY_ASSIGN(location, upload_chunks(d, cursor, location, chunk));
   } else {
-    put.open_body = [open] { return open(0); };
+    put.open_body = cursor_body(cursor, 0, d.size);
     put.body_size = d.size;
   }
   TRY_ASSIGN(Url lu, Url::parse(location));
@@ -110,8 +192,9 @@ Result<UploadOutcome> Remote::upload_once(const oci::Descriptor& d, const BlobOp
   return UploadOutcome::uploaded;
 }
 
-Result<std::string> Remote::upload_chunks(const oci::Descriptor& d, const BlobOpener& open,
-                                          std::string location, int64_t chunk) {
+Result<std::string> Remote::upload_chunks(const oci::Descriptor& d,
+                                          std::shared_ptr<BlobCursor> cursor, std::string location,
+                                          int64_t chunk) {
   std::string obj = "blob " + d.digest.str();
   const RetryPolicy& policy = client_->options().retry;
   int64_t off = 0;
@@ -123,10 +206,7 @@ Result<std::string> Remote::upload_chunks(const oci::Descriptor& d, const BlobOp
     patch.url = location;
     patch.headers.emplace_back("Content-Range",
                                std::to_string(off) + "-" + std::to_string(off + len - 1));
-    patch.open_body = [open, off, len]() -> Result<std::unique_ptr<Reader>> {
-      TRY_ASSIGN(auto r, open(off));
-      return std::unique_ptr<Reader>(new LimitedReader(std::move(r), len));
-    };
+    patch.open_body = cursor_body(cursor, off, off + len);
     patch.body_size = len;
     auto ex = client_->send(patch, {Scope::push(repo_)}, false);
     Error err;
@@ -137,6 +217,7 @@ Result<std::string> Remote::upload_chunks(const oci::Descriptor& d, const BlobOp
       location = loc->url.str();
       int64_t end = range_end((*ex)->response().header("range"), off + len);
       off = end > off ? end : off + len;
+      cursor->accepted(off);
       continue;
     }
     err = ex ? exchange_error(**ex, what(obj + ": uploading a chunk")) : ex.error();

@@ -20,13 +20,10 @@ class VerifiedBlob final : public Reader {
   VerifyingReader verify_;
 };
 
-// A blob of `src` streamed to `dst`, verified on the way; a resumed upload
-// reads from its offset on (the registry checks the digest at the end).
+// A blob of `src` streamed to `dst` from `offset`; the upload verifies it as
+// it goes (BlobCursor), so a lying source fails before `dst` has it whole.
 BlobOpener remote_opener(Remote& src, const oci::Descriptor& d) {
-  return [&src, d](int64_t offset) -> Result<std::unique_ptr<Reader>> {
-    if (offset == 0) return open_verified_blob(src, d);
-    return src.open_blob(d, offset);
-  };
+  return [&src, d](int64_t offset) { return src.open_blob(d, offset); };
 }
 
 // Moves `blobs` to `dst`: from `added` when listed there, else from `src`

@@ -29,6 +29,8 @@ struct FetchedManifest {
 };
 
 // Opens a blob's bytes from `offset` on (a store file, another registry).
+class BlobCursor;  // a blob verified as it is sent (blob_upload.cpp)
+
 using BlobOpener = std::function<Result<std::unique_ptr<Reader>>(int64_t offset)>;
 
 struct UploadOptions {
@@ -83,7 +85,7 @@ class Remote {
                                          bool retry = true);
   Result<UploadOutcome> upload_once(const oci::Descriptor& d, const BlobOpener& open,
                                     const UploadOptions& opts, bool try_mount);
-  Result<std::string> upload_chunks(const oci::Descriptor& d, const BlobOpener& open,
+  Result<std::string> upload_chunks(const oci::Descriptor& d, std::shared_ptr<BlobCursor> cursor,
                                     std::string location, int64_t chunk);
   std::shared_ptr<Client> client_;
   std::string repo_;
