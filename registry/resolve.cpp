@@ -106,7 +106,7 @@ Result<oci::LocalImage> fetch_remote_image(Remote& remote, const std::string& re
   auto m = oci::Manifest::parse(fm.bytes, fm.media_type);
   if (!m) return fail(remote.name(), ": manifest ", fm.digest.str(), ": ", m.error().message);
   const oci::Descriptor& cd = m->config();
-  TRY_ASSIGN(auto reader, remote.open_blob(cd));
+  TRY_ASSIGN(auto reader, remote.open_blob(cd, 0, BodyUse::document));
   VerifyingReader verify(*reader, static_cast<uint64_t>(cd.size), std::string(cd.digest.hex()),
                          remote.name() + ": config " + cd.digest.str());
   TRY_ASSIGN(std::string bytes, read_all(verify, 16 << 20, remote.name() + ": config"));
