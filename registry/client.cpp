@@ -233,6 +233,7 @@ Result<std::string> Client::token_for(const Scopes& scopes, bool fresh) {
         return it->second.value;
     t.realm = realm_;
     t.service = service_;
+    t.registry_base = base_;
   }
   t.scopes = scopes;
   t.insecure = insecure();

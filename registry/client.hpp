@@ -31,7 +31,9 @@
 namespace kiln::registry {
 
 struct ClientOptions {
-  bool tls_verify = true;                            // --tls-verify; false also allows plain HTTP
+  // --tls-verify; false also allows plain HTTP, but credentials go over plain
+  // HTTP only to the registry's own origin (never to a token realm elsewhere).
+  bool tls_verify = true;
   std::string cert_dir;                              // --cert-dir: replaces the certs.d lookup
   std::vector<std::filesystem::path> certs_d_roots;  // empty: the default roots
   std::set<std::string> insecure_registries;         // from registries.conf

@@ -8,6 +8,7 @@
 #include "oci/manifest.hpp"
 #include "registry/transfer.hpp"
 #include "tests/registry/test_util.hpp"
+#include "tests/support/net_proxy.hpp"
 #include "tests/support/token_server.hpp"
 
 namespace kiln::test {
@@ -145,8 +146,10 @@ TEST_F(KilnCli, LoginAgainstBearerRegistry) {
   KILN_REQUIRE_PEER("docker-registry");
   TokenServer ts;
   ts.add_user("dave", "dave-pw", {{"repository:dave/app", {"pull", "push"}}});
+  // Over https: kiln sends no credentials to a plain-http realm on another server.
+  TlsFront front(ts.port());
   RegistryOptions ro;
-  ro.token_realm = ts.realm();
+  ro.token_realm = "https://127.0.0.1:" + std::to_string(front.port()) + "/token";
   RegistryServer reg(ro);
   auto r = kiln({"login", reg.host(), "-u", "dave", "--password-stdin"}, "not-daves\n");
   EXPECT_EQ(r.status, 1);
