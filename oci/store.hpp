@@ -72,7 +72,7 @@ class Store {
   Result<std::unique_ptr<Reader>> open_blob(const Digest& d,
                                             std::optional<int64_t> size = std::nullopt) const;
   // A small blob (manifest, config), verified, at most `limit` bytes.
-  Result<std::string> read_blob(const Digest& d, size_t limit = 16 << 20) const;
+  Result<std::string> read_blob(const Digest& d, size_t limit = kMaxConfigSize) const;
 
   // --- index.json ---
   Result<std::vector<Descriptor>> entries() const;

@@ -171,6 +171,30 @@ TEST_F(KilnCli, LoginAgainstBearerRegistry) {
   EXPECT_EQ(r.err.find("eyJ"), std::string::npos) << "a JWT in --debug output";
 }
 
+// `kiln pull` stores nothing that `images`, `inspect` or `config` would then
+// refuse: a config that is not an image config fails the pull with one line
+// naming it, no name is set, and fsck finds the store clean.
+TEST_F(KilnCli, PullRefusesAConfigOtherCommandsCannotRead) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  Scratch src_dir;
+  auto src = oci::Store::open(src_dir / "src");
+  ASSERT_TRUE(src);
+  auto img = make_image_with_config(*src, "not JSON at all", 1000, 45);
+  auto remote = remote_for(reg.host(), "c/app", fast_options());
+  auto pushed = registry::push_image(*src, img.top, remote, "v1", {});
+  ASSERT_TRUE(pushed) << pushed.error().what();
+  auto r = kiln({"pull", "-q", reg.host() + "/c/app:v1"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("config " + img.blobs[0].digest.str()), std::string::npos) << r.err;
+  r = kiln({"images"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("c/app"), std::string::npos) << r.out;
+  r = kiln({"fsck"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+}
+
 TEST_F(KilnCli, InsecureRegistryFromRegistriesConf) {
   KILN_REQUIRE_PEER("docker-registry");
   RegistryServer reg;  // plain HTTP
