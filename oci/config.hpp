@@ -3,6 +3,7 @@
 // a mutation; the exact bytes are kept for parsed configs (their digest).
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,6 +15,10 @@
 #include "oci/platform.hpp"
 
 namespace kiln::oci {
+
+// The largest config kiln reads (Store::read_blob's default): a pull refuses a
+// larger one, so it never stores an image its other commands cannot read.
+inline constexpr size_t kMaxConfigSize = 16 << 20;
 
 struct HistoryEntry {
   std::string created;

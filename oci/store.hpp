@@ -98,7 +98,7 @@ class Store {
   // whole blob itself (a resumed upload). Still never through a symlink.
   Result<std::unique_ptr<Reader>> open_blob_raw(const Digest& d, int64_t offset = 0) const;
   // A small blob (manifest, config), verified, at most `limit` bytes.
-  Result<std::string> read_blob(const Digest& d, size_t limit = 16 << 20) const;
+  Result<std::string> read_blob(const Digest& d, size_t limit = kMaxConfigSize) const;
 
   // --- index.json ---
   Result<std::vector<Descriptor>> entries() const;

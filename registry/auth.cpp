@@ -23,6 +23,19 @@ Status validate_realm(const std::string& realm, bool insecure) {
 Result<Request> token_request(const TokenRequest& t) {
   TRY(validate_realm(t.realm, t.insecure));
   TRY_ASSIGN(Url u, Url::parse(t.realm));
+  // An insecure registry relaxes TLS for itself, not for whatever its realm
+  // names: a plain-http realm elsewhere gets no secrets. Refused rather than
+  // asked anonymously, as docker refuses to send credentials over http: an
+  // anonymous token would only surface later as a puzzling "unauthorized".
+  bool secrets =
+      t.credentials && (!t.credentials->username.empty() || !t.credentials->identity_token.empty());
+  if (secrets && u.scheme != "https") {
+    auto base = Url::parse(t.registry_base);
+    if (!base || !u.same_origin(*base))
+      return fail("the registry's token realm ", url_for_messages(t.realm),
+                  " is plain http on another server than the registry; refusing to send "
+                  "credentials there (--tls-verify=false relaxes certificate checks only)");
+  }
   Request r;
   if (t.credentials && !t.credentials->identity_token.empty()) {
     // OAuth2: the refresh token goes in a form body, never in the URL.

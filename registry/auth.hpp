@@ -1,7 +1,8 @@
 // Bearer tokens per the Docker token-auth spec: GET realm?service=&scope= with
 // Basic credentials (or none), or the OAuth2 form POST with a refresh token
 // when the keychain holds an identity token. The realm must be https unless the
-// registry is insecure.
+// registry is insecure; credentials go over plain http only to the registry's
+// own origin (a registry reached over http by explicit configuration).
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@ struct TokenRequest {
   Scopes scopes;
   std::optional<Credentials> credentials;
   bool insecure = false;
+  std::string registry_base;  // the registry's API base ("http://host:port")
 };
 
 struct TokenReply {

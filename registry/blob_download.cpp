@@ -13,8 +13,12 @@ namespace {
 
 class BlobReader final : public Reader {
  public:
-  BlobReader(Remote remote, oci::Descriptor d, std::string url, int64_t offset)
-      : remote_(std::move(remote)), d_(std::move(d)), url_(std::move(url)), got_(offset) {
+  BlobReader(Remote remote, oci::Descriptor d, std::string url, int64_t offset, BodyUse use)
+      : remote_(std::move(remote)),
+        d_(std::move(d)),
+        url_(std::move(url)),
+        got_(offset),
+        use_(use) {
     what_ = remote_.name() + ": blob " + d_.digest.str();
   }
 
@@ -54,6 +58,7 @@ class BlobReader final : public Reader {
   Status open_at() {
     Request req;
     req.url = url_;
+    req.use = use_;
     if (got_ > 0) req.headers.emplace_back("Range", "bytes=" + std::to_string(got_) + "-");
     TRY_ASSIGN(auto ex, remote_.client().send(req, {Scope::pull(remote_.repository())}));
     int s = ex->response().status;
@@ -83,15 +88,17 @@ class BlobReader final : public Reader {
   oci::Descriptor d_;
   std::string url_, what_;
   int64_t got_ = 0;
+  BodyUse use_;
   std::unique_ptr<Exchange> ex_;
   int failures_ = 0;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Reader>> Remote::open_blob(const oci::Descriptor& d, int64_t offset) {
+Result<std::unique_ptr<Reader>> Remote::open_blob(const oci::Descriptor& d, int64_t offset,
+                                                  BodyUse use) {
   TRY_ASSIGN(std::string url, client_->url("/v2/" + repo_ + "/blobs/" + d.digest.str()));
-  auto r = std::make_unique<BlobReader>(*this, d, url, offset);
+  auto r = std::make_unique<BlobReader>(*this, d, url, offset, use);
   return std::unique_ptr<Reader>(std::move(r));
 }
 

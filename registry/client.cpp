@@ -96,6 +96,9 @@ Client::Client(std::string registry, ClientOptions opts)
     CurlOptions co;
     co.connect_timeout = opts_.connect_timeout;
     co.stall_timeout = opts_.stall_timeout;
+    co.document_deadline = opts_.document_deadline;
+    co.blob_min_rate = opts_.blob_min_rate;
+    co.blob_rate_window = opts_.blob_rate_window;
     bool verify = !insecure();
     std::string cert_dir = opts_.cert_dir;
     auto roots = opts_.certs_d_roots;
@@ -230,6 +233,7 @@ Result<std::string> Client::token_for(const Scopes& scopes, bool fresh) {
         return it->second.value;
     t.realm = realm_;
     t.service = service_;
+    t.registry_base = base_;
   }
   t.scopes = scopes;
   t.insecure = insecure();

@@ -31,7 +31,9 @@
 namespace kiln::registry {
 
 struct ClientOptions {
-  bool tls_verify = true;                            // --tls-verify; false also allows plain HTTP
+  // --tls-verify; false also allows plain HTTP, but credentials go over plain
+  // HTTP only to the registry's own origin (never to a token realm elsewhere).
+  bool tls_verify = true;
   std::string cert_dir;                              // --cert-dir: replaces the certs.d lookup
   std::vector<std::filesystem::path> certs_d_roots;  // empty: the default roots
   std::set<std::string> insecure_registries;         // from registries.conf
@@ -39,6 +41,10 @@ struct ClientOptions {
   RetryPolicy retry;
   std::chrono::milliseconds connect_timeout{30000};
   std::chrono::milliseconds stall_timeout{60000};
+  // How slow a registry may be with a document or a blob (see CurlOptions).
+  std::chrono::milliseconds document_deadline{60000};
+  int64_t blob_min_rate = 1024;
+  std::chrono::milliseconds blob_rate_window{60000};
   std::shared_ptr<Transport> transport;    // null: libcurl with the settings above
   std::shared_ptr<Keychain> keychain;      // null: FileKeychain over KeychainPaths::from_env
   std::optional<Credentials> credentials;  // explicit (kiln login): the keychain is not asked

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -111,6 +112,13 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// "60s", "1.5s": a limit as messages state it.
+std::string seconds_text(std::chrono::milliseconds ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%gs", static_cast<double>(ms.count()) / 1000);
+  return buf;
+}
+
 int errno_for(CURLcode c) {
   switch (c) {
     case CURLE_COULDNT_CONNECT:
@@ -158,6 +166,7 @@ class CurlExchange final : public Exchange {
 
  private:
   Status pump();
+  Status check_pace(std::chrono::steady_clock::time_point round_start);
   Status act(curl_socket_t fd, int bits);
   bool tls_read_ahead() const;
   curl_socket_t nudge_socket() const;
@@ -177,6 +186,13 @@ class CurlExchange final : public Exchange {
   // before only the socket (or a timer) wakes the next round.
   int fruitless_ = 0;
   uint64_t received_ = 0;  // header and body bytes so far
+  // How slow the registry may be (BodyUse): a document's deadline, or a blob's
+  // minimum rate, judged per window of time spent waiting in pump() (a slow
+  // consumer pauses the transfer and is not the registry's fault).
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  int64_t min_rate_ = 0;
+  std::chrono::steady_clock::duration window_{}, waited_{};
+  uint64_t window_start_ = 0;  // received_ when the current window began
   CURLcode result_ = CURLE_OK;
   std::string buf_;  // received, not yet read
   size_t pos_ = 0;
@@ -408,6 +424,13 @@ Status CurlExchange::begin(const Request& req) {
     host_port += ":" + std::to_string(url->port);
 
   const CurlOptions& o = t_.opts();
+  if (!req.open_body && req.use == BodyUse::document && o.document_deadline.count() > 0)
+    deadline_ = std::chrono::steady_clock::now() + o.document_deadline;
+  if (!req.open_body && req.use == BodyUse::blob && o.blob_min_rate > 0 &&
+      o.blob_rate_window.count() > 0) {
+    min_rate_ = o.blob_min_rate;
+    window_ = o.blob_rate_window;
+  }
   curl_easy_setopt(e, CURLOPT_URL, req.url.c_str());
   curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
@@ -554,6 +577,7 @@ bool CurlExchange::tls_read_ahead() const {
 // 100 ms), and let libcurl act on it.
 Status CurlExchange::pump() {
   Slot& s = *slot_;
+  auto round_start = std::chrono::steady_clock::now();
   uint64_t before = received_;
   if (curl_socket_t fd = nudge_socket(); fd != CURL_SOCKET_BAD) {
     TRY(act(fd, CURL_CSELECT_IN));
@@ -591,6 +615,36 @@ Status CurlExchange::pump() {
       done_ = true;
       result_ = m->data.result;
     }
+  return check_pace(round_start);
+}
+
+Status CurlExchange::check_pace(std::chrono::steady_clock::time_point round_start) {
+  using namespace std::chrono;
+  auto now = steady_clock::now();
+  if (deadline_ && now >= *deadline_)
+    return tl::unexpected(Error{
+        what_ + ": not complete after " + seconds_text(t_.opts().document_deadline) +
+            ", the deadline for a document (" + std::to_string(received_) + " bytes received)",
+        {},
+        0,
+        {},
+        ETIMEDOUT});
+  if (min_rate_ == 0) return {};
+  waited_ += now - round_start;
+  if (waited_ < window_) return {};
+  uint64_t got = received_ - window_start_;
+  double waited = duration<double>(waited_).count();
+  if (static_cast<double>(got) < static_cast<double>(min_rate_) * waited)
+    return tl::unexpected(Error{what_ + ": " + std::to_string(got) + " bytes in " +
+                                    seconds_text(duration_cast<milliseconds>(waited_)) +
+                                    ", below the minimum of " + std::to_string(min_rate_) +
+                                    " bytes/s for a blob",
+                                {},
+                                0,
+                                {},
+                                ETIMEDOUT});
+  waited_ = {};
+  window_start_ = received_;
   return {};
 }
 

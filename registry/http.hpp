@@ -3,8 +3,9 @@
 // curl_transport.cpp; unit tests substitute their own Transport.
 //
 // Failures of the connection itself come back as an Error whose sys_errno says
-// what happened (ECONNREFUSED, ECONNRESET, ETIMEDOUT for a stall or connect
-// timeout, EPROTO for TLS), so retry decisions need no transport details.
+// what happened (ECONNREFUSED, ECONNRESET, ETIMEDOUT for a stall, a connect
+// timeout, a document past its deadline or a blob below its minimum rate,
+// EPROTO for TLS), so retry decisions need no transport details.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,13 @@ namespace kiln::registry {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// What the caller does with the response body. It decides how slow the
+// registry may be (CurlOptions): a document is read into memory whole and has
+// a deadline; a blob streams to its consumer and must keep a minimum rate. A
+// request that streams a body of its own (an upload, `open_body`) has neither:
+// a deadline would cut a large upload short, and its pace is the sender's.
+enum class BodyUse { document, blob };
+
 struct Request {
   std::string method = "GET";
   std::string url;
@@ -32,6 +40,7 @@ struct Request {
   std::string body;
   std::function<Result<std::unique_ptr<Reader>>()> open_body;
   int64_t body_size = -1;  // required with open_body
+  BodyUse use = BodyUse::document;
 };
 
 struct Response {
@@ -73,6 +82,13 @@ struct CurlOptions {
   std::chrono::milliseconds connect_timeout{30000};
   // A transfer that moves no byte for this long fails with ETIMEDOUT.
   std::chrono::milliseconds stall_timeout{60000};
+  // A document's whole exchange, head and body, ends within this (0: no deadline).
+  std::chrono::milliseconds document_deadline{60000};
+  // A blob arrives at blob_min_rate bytes/s or faster, averaged over each
+  // blob_rate_window that kiln spends waiting on the registry (time its own
+  // consumer takes does not count). 0: no minimum.
+  int64_t blob_min_rate = 1024;
+  std::chrono::milliseconds blob_rate_window{60000};
   // TLS settings per "host:port" (the registry's name as written in certs.d).
   std::function<TlsSettings(const std::string& host_port)> tls_for;
   std::string user_agent = "kiln/0.1";

@@ -21,6 +21,11 @@ Result<TransferResult> pull_image(Remote& remote, const std::string& reference, 
       todo.push_back(b);
     }
   }
+  // Configs are checked as every command that reads them from the store checks
+  // them, so a pull never stores an image `images` or `inspect` would refuse:
+  // their sizes before anything is fetched, their bytes before they are stored.
+  for (auto& d : todo)
+    if (img.configs.count(d.digest)) TRY(check_config_size(remote, d));
   std::mutex mu;
   std::atomic<int64_t> bytes{0};
   TRY(run_parallel(opts.jobs, todo.size(), [&](size_t i) -> Status {
@@ -28,6 +33,12 @@ Result<TransferResult> pull_image(Remote& remote, const std::string& reference, 
     if (opts.progress) {
       std::lock_guard lock(mu);
       opts.progress("Copying blob " + d.digest.str() + " (" + human_size(d.size) + ")");
+    }
+    if (img.configs.count(d.digest)) {
+      TRY_ASSIGN(auto cfg, fetch_config(remote, d));
+      TRY(store.put_blob_bytes(cfg.bytes()));
+      bytes += d.size;
+      return {};
     }
     TRY_ASSIGN(auto reader, remote.open_blob(d));
     auto put = store.put_blob(*reader, d.digest, d.size);

@@ -70,7 +70,10 @@ class Remote {
   // from the start when the registry ignores Range). Bytes past the
   // descriptor's size fail at once; the digest is the reader's caller's to check.
   // `offset` > 0 starts there (for resuming an upload that copies this blob).
-  Result<std::unique_ptr<Reader>> open_blob(const oci::Descriptor& d, int64_t offset = 0);
+  // `use` says whether the caller streams it or reads it whole (a config), which
+  // decides how slow the registry may be (BodyUse).
+  Result<std::unique_ptr<Reader>> open_blob(const oci::Descriptor& d, int64_t offset = 0,
+                                            BodyUse use = BodyUse::blob);
   // Uploads unless the registry has it already (HEAD first); mounts when asked.
   Result<UploadOutcome> upload_blob(const oci::Descriptor& d, const BlobOpener& open,
                                     const UploadOptions& opts = {});

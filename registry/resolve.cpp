@@ -15,6 +15,7 @@ Status add_manifest(ResolvedImage& img, std::set<oci::Digest>& seen, FetchedMani
                     const std::string& what) {
   auto parsed = oci::Manifest::parse(m.bytes, m.media_type);
   if (!parsed) return fail(what, ": ", parsed.error().message);
+  img.configs.insert(parsed->config().digest);
   if (seen.insert(parsed->config().digest).second) img.blobs.push_back(parsed->config());
   for (auto& l : parsed->layers())
     if (seen.insert(l.digest).second) img.blobs.push_back(l);
@@ -105,16 +106,28 @@ Result<oci::LocalImage> fetch_remote_image(Remote& remote, const std::string& re
   const FetchedManifest& fm = img.manifests.front();
   auto m = oci::Manifest::parse(fm.bytes, fm.media_type);
   if (!m) return fail(remote.name(), ": manifest ", fm.digest.str(), ": ", m.error().message);
-  const oci::Descriptor& cd = m->config();
-  TRY_ASSIGN(auto reader, remote.open_blob(cd));
-  VerifyingReader verify(*reader, static_cast<uint64_t>(cd.size), std::string(cd.digest.hex()),
-                         remote.name() + ": config " + cd.digest.str());
-  TRY_ASSIGN(std::string bytes, read_all(verify, 16 << 20, remote.name() + ": config"));
-  auto cfg = oci::ImageConfig::parse(std::move(bytes));
-  if (!cfg) return fail(remote.name(), ": config ", cd.digest.str(), ": ", cfg.error().message);
+  TRY_ASSIGN(auto cfg, fetch_config(remote, m->config()));
   return oci::LocalImage{
       remote.name() + (reference.find(':') != std::string::npos ? "@" : ":") + reference,
-      img.top.descriptor(), std::move(*m), std::move(*cfg)};
+      img.top.descriptor(), std::move(*m), std::move(cfg)};
+}
+
+Status check_config_size(const Remote& remote, const oci::Descriptor& d) {
+  if (d.size > static_cast<int64_t>(oci::kMaxConfigSize))
+    return fail(remote.name(), ": config ", d.digest.str(), ": its descriptor says ", d.size,
+                " bytes, larger than the limit of ", oci::kMaxConfigSize, " bytes for a config");
+  return {};
+}
+
+Result<oci::ImageConfig> fetch_config(Remote& remote, const oci::Descriptor& d) {
+  TRY(check_config_size(remote, d));
+  std::string what = remote.name() + ": config " + d.digest.str();
+  TRY_ASSIGN(auto reader, remote.open_blob(d, 0, BodyUse::document));
+  VerifyingReader verify(*reader, static_cast<uint64_t>(d.size), std::string(d.digest.hex()), what);
+  TRY_ASSIGN(std::string bytes, read_all(verify, oci::kMaxConfigSize, what));
+  auto cfg = oci::ImageConfig::parse(std::move(bytes));
+  if (!cfg) return fail(what, ": ", cfg.error().message);
+  return std::move(*cfg);
 }
 
 std::string human_size(int64_t b) {

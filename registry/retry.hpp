@@ -1,9 +1,12 @@
 // RetryPolicy: when and how long to wait before trying a request again.
 //
-// Retried: connection failures (refused, reset, timed out, stalled), HTTP 5xx
-// except 501/505, and 429. Waits grow exponentially with full jitter and are
-// capped; a Retry-After header (seconds or an HTTP date) is honoured up to a
-// limit. The random source and clock are injectable for tests.
+// Retried: connection failures (refused, reset, timed out, stalled, a document
+// past its deadline, a blob below its minimum rate: a slow path is as often a
+// passing fault as a dead one, and every attempt is bounded, so a registry
+// holds kiln at most max_attempts times as long), HTTP 5xx except 501/505, and
+// 429. Waits grow exponentially with full jitter and are capped; a Retry-After
+// header (seconds or an HTTP date) is honoured up to a limit. The random source
+// and clock are injectable for tests.
 #pragma once
 
 #include <chrono>

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct ResolvedImage {
   FetchedManifest top;                     // what the reference names
   std::vector<FetchedManifest> manifests;  // single-platform manifests to move
   std::vector<oci::Descriptor> blobs;      // their configs and layers, each once
+  std::set<oci::Digest> configs;           // which of those are configs
   oci::Descriptor target;  // what to name: the index (all), else the chosen manifest
   bool keep_index = false;
 };
@@ -85,6 +87,13 @@ Result<std::unique_ptr<Reader>> open_verified_blob(Remote& src, const oci::Descr
 // gives plain bytes from an offset: the upload verifies them.
 BlobOpener store_blob_opener(const oci::Store& store, const oci::Descriptor& d);
 BlobOpener bytes_opener(std::string bytes);
+
+// A config from a registry, read whole and checked as every command that reads
+// it from the store checks it: refused unread when its descriptor says it is
+// larger than oci::kMaxConfigSize (check_config_size), and when its bytes are
+// not an image config.
+Status check_config_size(const Remote& remote, const oci::Descriptor& d);
+Result<oci::ImageConfig> fetch_config(Remote& remote, const oci::Descriptor& d);
 
 // A remote image's manifest and config for one platform, without its layers:
 // what `kiln inspect REF` shows. `name` is the reference, `top` what it names.

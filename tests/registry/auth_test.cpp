@@ -7,6 +7,7 @@
 #include "registry/transfer.hpp"
 #include "tests/registry/test_util.hpp"
 #include "tests/support/fault_proxy.hpp"
+#include "tests/support/net_proxy.hpp"
 #include "tests/support/token_server.hpp"
 
 namespace kiln::test {
@@ -129,19 +130,26 @@ TEST(RegistryBasic, HtpasswdCredentialsFromAuthFile) {
   EXPECT_EQ(m2.error().http_status, 401);
 }
 
+// The token service over https (a TlsFront before the plain-http fixture):
+// kiln sends no credentials to a plain-http realm on another server.
+std::string https_realm(const TlsFront& front) {
+  return "https://127.0.0.1:" + std::to_string(front.port()) + "/token";
+}
+
 struct BearerSetup {
   TokenServer ts;
+  TlsFront front{ts.port()};
   RegistryServer reg;
-  BearerSetup() : reg(make_opts(ts)) {
+  BearerSetup() : reg(make_opts(front)) {
     ts.add_user("alice", "alice-pw",
                 {{"repository:team/app", {"pull", "push", "delete"}},
                  {"repository:team/other", {"pull", "push"}},
                  {"registry:catalog", {"*"}}});
     ts.add_user("bob", "bob-pw", {{"repository:team/app", {"pull"}}});
   }
-  static RegistryOptions make_opts(TokenServer& ts) {
+  static RegistryOptions make_opts(const TlsFront& front) {
     RegistryOptions o;
-    o.token_realm = ts.realm();
+    o.token_realm = https_realm(front);
     return o;
   }
 };
@@ -211,6 +219,34 @@ TEST(RegistryBearer, IdentityTokenUsesOAuth2RefreshGrant) {
   ASSERT_TRUE(pushed) << pushed.error().what();
   EXPECT_TRUE(b.ts.saw_in_requests("grant_type=refresh_token"));
   EXPECT_FALSE(b.ts.saw_in_requests("GET /token"));
+}
+
+// --tls-verify=false relaxes certificate checks only: a token realm on plain
+// http at another server than the registry is sent no credentials, neither a
+// password nor a refresh token, and the failure says why.
+TEST(RegistryBearer, NoCredentialsToAPlainHttpRealmElsewhere) {
+  KILN_REQUIRE_PEER("docker-registry");
+  TokenServer ts;
+  ts.add_user("alice", "alice-pw", {{"repository:team/app", {"pull", "push"}}});
+  ts.add_refresh_token("refresh-abc", "alice");
+  RegistryServer reg({.token_realm = ts.realm()});
+  Scratch conf;
+  write_auth(conf / "password.json", reg.host(), "alice", "alice-pw");
+  ASSERT_TRUE(
+      registry::store_credentials(conf / "identity.json", reg.host(), {"", "", "refresh-abc"}));
+  for (const char* file : {"password.json", "identity.json"}) {
+    auto remote = remote_for(reg.host(), "team/app",
+                             with_authfile(fast_options(/*tls_verify=*/false), conf / file));
+    auto m = remote.get_manifest("v1");
+    ASSERT_FALSE(m) << file;
+    std::string what = m.error().what();
+    EXPECT_NE(what.find(ts.realm()), std::string::npos) << what;
+    EXPECT_NE(what.find("refusing to send credentials"), std::string::npos) << what;
+    EXPECT_NE(what.find(reg.host() + "/team/app"), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  }
+  EXPECT_FALSE(ts.saw_in_requests("Authorization")) << "credentials sent over plain http";
+  EXPECT_FALSE(ts.saw_in_requests("refresh-abc")) << "credentials sent over plain http";
 }
 
 TEST(RegistryBearer, ExpiredTokenIsRefreshedOn401) {

@@ -5,6 +5,7 @@
 // Designated initializers name only the fields a case cares about.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
+#include <cerrno>
 #include <chrono>
 
 #include "registry/transfer.hpp"
@@ -107,6 +108,94 @@ TEST(RegistryFaults, StalledTransferTimesOut) {
   EXPECT_NE(pulled.error().what().find("stalled"), std::string::npos) << pulled.error().what();
   EXPECT_NE(pulled.error().what().find(t.layer()), std::string::npos) << pulled.error().what();
   EXPECT_FALSE(dst->has_blob(t.img.blobs.back().digest));
+}
+
+// A document (here a manifest) trickled at 20 bytes/s, well above the stall
+// timeout's 1 byte/s, ends at its deadline with one line naming the URL and
+// the deadline. Before the deadline existed it took half a minute, and a
+// slower trickle could hold kiln for as long as the registry liked.
+TEST(RegistryFaults, ManifestTrickledPastItsDeadlineFails) {
+  KILN_REQUIRE_PEER("docker-registry");
+  FaultSetup t;
+  t.proxy.add({.kind = FaultRule::trickle,
+               .method = "GET",
+               .target_contains = "/manifests/",
+               .times = -1,
+               .trickle_bytes = 2,
+               .trickle_every = std::chrono::milliseconds(100)});
+  auto o = fast_options();
+  o.document_deadline = std::chrono::milliseconds(1500);
+  auto via = remote_for(t.proxy.host(), "f/app", o);
+  auto start = Clock::now();
+  auto m = via.get_manifest("v1");
+  ASSERT_FALSE(m);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  std::string what = m.error().what();
+  EXPECT_NE(what.find(t.proxy.host() + "/v2/f/app/manifests/v1"), std::string::npos) << what;
+  EXPECT_NE(what.find("1.5s, the deadline for a document"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  EXPECT_EQ(m.error().sys_errno, ETIMEDOUT);
+}
+
+// A blob trickled below the minimum rate fails (each resumed attempt too),
+// and nothing of it is stored. Trickled at 200 bytes/s this 1500-byte layer
+// took 7.5 s, and a larger one at that rate would take days.
+TEST(RegistryFaults, BlobTrickledBelowTheMinimumRateFails) {
+  KILN_REQUIRE_PEER("docker-registry");
+  FaultSetup t;
+  const oci::Descriptor& small = t.img.blobs[1];
+  ASSERT_EQ(small.size, 1500);
+  t.proxy.add({.kind = FaultRule::trickle,
+               .method = "GET",
+               .target_contains = small.digest.str(),
+               .times = -1,
+               .trickle_bytes = 20,
+               .trickle_every = std::chrono::milliseconds(100)});
+  auto o = fast_options();
+  o.retry.max_attempts = 2;
+  o.blob_min_rate = 1024;
+  o.blob_rate_window = std::chrono::milliseconds(1000);
+  auto via = remote_for(t.proxy.host(), "f/app", o);
+  Scratch s;
+  auto dst = oci::Store::open(s / "dst");
+  auto start = Clock::now();
+  auto pulled = registry::pull_image(via, "v1", *dst, {});
+  ASSERT_FALSE(pulled);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5));
+  std::string what = pulled.error().what();
+  EXPECT_NE(what.find(small.digest.str()), std::string::npos) << what;
+  EXPECT_NE(what.find("below the minimum of 1024 bytes/s for a blob"), std::string::npos) << what;
+  EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+  EXPECT_EQ(pulled.error().sys_errno, ETIMEDOUT);
+  EXPECT_FALSE(dst->has_blob(small.digest));
+}
+
+// The limits leave a working registry alone: a blob slower than a document's
+// deadline but above the minimum rate arrives, and so does everything else.
+TEST(RegistryFaults, SteadyTransfersOutliveTheDocumentDeadline) {
+  KILN_REQUIRE_PEER("docker-registry");
+  FaultSetup t;
+  const oci::Descriptor& small = t.img.blobs[1];
+  t.proxy.add({.kind = FaultRule::trickle,
+               .method = "GET",
+               .target_contains = small.digest.str(),
+               .trickle_bytes = 60,
+               .trickle_every = std::chrono::milliseconds(100)});
+  auto o = fast_options();
+  o.retry.max_attempts = 1;
+  o.document_deadline = std::chrono::milliseconds(1000);
+  o.blob_min_rate = 256;
+  o.blob_rate_window = std::chrono::milliseconds(1000);
+  auto via = remote_for(t.proxy.host(), "f/app", o);
+  Scratch s;
+  auto dst = oci::Store::open(s / "dst");
+  auto start = Clock::now();
+  auto pulled = registry::pull_image(via, "v1", *dst, {});
+  ASSERT_TRUE(pulled) << pulled.error().what();
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(2000));  // the trickle was slow
+  EXPECT_EQ(t.proxy.faults_fired(), 1);
+  for (auto& b : t.img.blobs)
+    EXPECT_TRUE(dst->read_blob(b.digest, 8 << 20)) << b.digest.str();
 }
 
 TEST(RegistryFaults, ChunkedUploadResumesAfterAFailedChunk) {

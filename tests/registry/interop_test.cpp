@@ -8,6 +8,7 @@
 #include "oci/manifest.hpp"
 #include "registry/transfer.hpp"
 #include "tests/registry/test_util.hpp"
+#include "tests/support/net_proxy.hpp"
 #include "tests/support/token_server.hpp"
 
 namespace kiln::test {
@@ -145,8 +146,10 @@ TEST_F(KilnCli, LoginAgainstBearerRegistry) {
   KILN_REQUIRE_PEER("docker-registry");
   TokenServer ts;
   ts.add_user("dave", "dave-pw", {{"repository:dave/app", {"pull", "push"}}});
+  // Over https: kiln sends no credentials to a plain-http realm on another server.
+  TlsFront front(ts.port());
   RegistryOptions ro;
-  ro.token_realm = ts.realm();
+  ro.token_realm = "https://127.0.0.1:" + std::to_string(front.port()) + "/token";
   RegistryServer reg(ro);
   auto r = kiln({"login", reg.host(), "-u", "dave", "--password-stdin"}, "not-daves\n");
   EXPECT_EQ(r.status, 1);
@@ -166,6 +169,30 @@ TEST_F(KilnCli, LoginAgainstBearerRegistry) {
   EXPECT_EQ(r.out, img.top.digest.str() + "\n");
   EXPECT_EQ(r.err.find("dave-pw"), std::string::npos);
   EXPECT_EQ(r.err.find("eyJ"), std::string::npos) << "a JWT in --debug output";
+}
+
+// `kiln pull` stores nothing that `images`, `inspect` or `config` would then
+// refuse: a config that is not an image config fails the pull with one line
+// naming it, no name is set, and fsck finds the store clean.
+TEST_F(KilnCli, PullRefusesAConfigOtherCommandsCannotRead) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  Scratch src_dir;
+  auto src = oci::Store::open(src_dir / "src");
+  ASSERT_TRUE(src);
+  auto img = make_image_with_config(*src, "not JSON at all", 1000, 45);
+  auto remote = remote_for(reg.host(), "c/app", fast_options());
+  auto pushed = registry::push_image(*src, img.top, remote, "v1", {});
+  ASSERT_TRUE(pushed) << pushed.error().what();
+  auto r = kiln({"pull", "-q", reg.host() + "/c/app:v1"});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_NE(r.err.find("config " + img.blobs[0].digest.str()), std::string::npos) << r.err;
+  r = kiln({"images"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("c/app"), std::string::npos) << r.out;
+  r = kiln({"fsck"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
 }
 
 TEST_F(KilnCli, InsecureRegistryFromRegistriesConf) {

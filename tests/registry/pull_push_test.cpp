@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "oci/media_types.hpp"
+#include "oci/store_check.hpp"
 #include "registry/transfer.hpp"
 #include "tests/registry/test_util.hpp"
 #include "tests/support/fault_proxy.hpp"
@@ -142,6 +143,63 @@ TEST(RegistryPlain, ErrorsNameRegistryRepositoryAndObject) {
   EXPECT_EQ(m.error().code, "MANIFEST_UNKNOWN");
   EXPECT_NE(m.error().what().find(reg.host() + "/nothing/here: manifest latest"), std::string::npos)
       << m.error().what();
+}
+
+// A pull stores only what every other command reads back from the store: a
+// config larger than oci::kMaxConfigSize is refused before a byte of it (or of
+// a layer) is fetched, one that is not an image config before it is stored.
+// Either way the store names nothing and fsck finds it clean.
+TEST(RegistryPlain, PullRefusesConfigsOtherCommandsCannotRead) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  FaultProxy proxy(reg.port());  // only to see what the pulls ask for
+  Scratch s;
+  auto src = oci::Store::open(s / "src");
+  ASSERT_TRUE(src);
+  auto direct = remote_for(reg.host(), "c/app", fast_options());
+  auto via = remote_for(proxy.host(), "c/app", fast_options());
+  struct Case {
+    std::string tag, config, expect;
+  };
+  std::vector<Case> cases = {
+      {"big",
+       R"({"architecture":"amd64","os":"linux","pad":")" + std::string(oci::kMaxConfigSize, 'x') +
+           R"("})",
+       "larger than the limit of " + std::to_string(oci::kMaxConfigSize) + " bytes"},
+      {"text", "not JSON at all", "not a JSON object"},
+      {"array", "[1, 2, 3]", "not a JSON object"},
+  };
+  uint32_t seed = 70;
+  for (auto& c : cases) {
+    SCOPED_TRACE(c.tag);
+    auto img = make_image_with_config(*src, c.config, 2000, ++seed);
+    const oci::Descriptor &cfg = img.blobs[0], &layer = img.blobs[1];
+    auto pushed = registry::push_image(*src, img.top, direct, c.tag, {});
+    ASSERT_TRUE(pushed) << pushed.error().what();
+
+    auto dst = oci::Store::open(s / ("dst-" + c.tag));
+    ASSERT_TRUE(dst);
+    auto pulled = registry::pull_image(via, c.tag, *dst, {});
+    ASSERT_FALSE(pulled);
+    std::string what = pulled.error().what();
+    EXPECT_NE(what.find(proxy.host() + "/c/app: config " + cfg.digest.str()), std::string::npos)
+        << what;
+    EXPECT_NE(what.find(c.expect), std::string::npos) << what;
+    EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    EXPECT_FALSE(dst->has_blob(cfg.digest));
+    EXPECT_FALSE(dst->has_blob(img.top.digest));
+    auto names = dst->entries();
+    ASSERT_TRUE(names) << names.error().what();
+    EXPECT_TRUE(names->empty());
+    auto report = oci::fsck(*dst);
+    ASSERT_TRUE(report) << report.error().what();
+    EXPECT_TRUE(report->problems.empty()) << ::testing::PrintToString(report->problems);
+    if (c.tag == "big") {
+      EXPECT_FALSE(dst->has_blob(layer.digest));
+      for (auto& r : proxy.requests())
+        EXPECT_EQ(r.find(cfg.digest.str()), std::string::npos) << "fetched: " << r;
+    }
+  }
 }
 
 }  // namespace

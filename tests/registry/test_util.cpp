@@ -54,6 +54,28 @@ MadeImage make_image(oci::Store& store, const std::string& name, std::vector<siz
   return img;
 }
 
+MadeImage make_image_with_config(oci::Store& store, std::string_view config, size_t layer_size,
+                                 uint32_t seed) {
+  auto put = [&](std::string_view media_type, std::string_view bytes) {
+    auto info = store.put_blob_bytes(bytes);
+    EXPECT_TRUE(info) << info.error().what();
+    oci::Descriptor d;
+    d.media_type = media_type;
+    if (info) {
+      d.digest = info->digest;
+      d.size = info->size;
+    }
+    return d;
+  };
+  MadeImage img;
+  img.blobs.push_back(put(oci::media::kOciConfig, config));
+  img.blobs.push_back(put(oci::media::kOciLayerGzip, random_bytes(layer_size, seed)));
+  auto m = oci::Manifest::create(oci::media::kOciManifest, img.blobs[0], {img.blobs[1]});
+  EXPECT_TRUE(store.put_blob_bytes(m.bytes()));
+  img.top = m.descriptor();
+  return img;
+}
+
 registry::ClientOptions fast_options(bool tls_verify) {
   registry::ClientOptions o;
   o.tls_verify = tls_verify;

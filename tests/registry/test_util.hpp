@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "oci/store.hpp"
@@ -35,6 +36,11 @@ struct MadeImage {
 // and named `name` (a full reference string).
 MadeImage make_image(oci::Store& store, const std::string& name, std::vector<size_t> layer_sizes,
                      uint32_t seed = 1);
+
+// An OCI manifest over `config` (any bytes, stored as they are) and one layer
+// of `layer_size` random bytes, in the store but not named.
+MadeImage make_image_with_config(oci::Store& store, std::string_view config, size_t layer_size,
+                                 uint32_t seed);
 
 // Options for talking to a test registry: fast retries, short stall timeout.
 registry::ClientOptions fast_options(bool tls_verify = false);

@@ -341,7 +341,27 @@ TEST(TokenRequest, GetWithBasicOrOAuth2Post) {
   t.realm = "http://auth.example/token";
   EXPECT_FALSE(token_request(t));
   t.insecure = true;
+  // Even then credentials (a refresh token here, a password below) go over
+  // plain http only to the registry's own origin; anonymous requests go anywhere.
+  t.registry_base = "http://reg.example:5000";
+  auto refused = token_request(t);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("http://auth.example/token"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(refused.error().message.find("refresh-tok"), std::string::npos);
+  t.credentials = Credentials{"u", "p", ""};
+  EXPECT_FALSE(token_request(t));
+  t.realm = "http://reg.example:5001/token";
+  EXPECT_FALSE(token_request(t));
+  t.realm = "http://reg.example:5000/token";
   EXPECT_TRUE(token_request(t));
+  t.registry_base = "https://reg.example:5000";
+  EXPECT_FALSE(token_request(t));
+  t.realm = "http://auth.example/token";
+  t.credentials.reset();
+  r = token_request(t);
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->headers.empty());
   auto reply = parse_token_reply(R"({"access_token":"abc","expires_in":300})");
   ASSERT_TRUE(reply);
   EXPECT_EQ(reply->token, "abc");

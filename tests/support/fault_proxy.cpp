@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <stdexcept>
 
@@ -171,6 +172,13 @@ void FaultProxy::handle(Fd client) {
         }
       }
       body_seen += chunk.size();
+      while (faulty && rule.kind == FaultRule::trickle && !chunk.empty()) {
+        if (stop_) return;
+        size_t k = std::min(rule.trickle_bytes, chunk.size());
+        if (!write_all(client.get(), chunk.substr(0, k))) return;
+        chunk.remove_prefix(k);
+        std::this_thread::sleep_for(rule.trickle_every);
+      }
       if (!write_all(client.get(), chunk)) return;
     }
   }

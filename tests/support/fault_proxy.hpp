@@ -4,7 +4,8 @@
 // Each rule matches requests by method and a substring of the target and fires
 // `times` times (-1: always). Faults: answer a status (500, or 429 with
 // Retry-After) without forwarding; forward and drop the connection after
-// `after_bytes` bytes of the response body; hold the connection silent (stall).
+// `after_bytes` bytes of the response body; hold the connection silent (stall);
+// forward the response body slowly, `trickle_bytes` every `trickle_every`.
 // Every connection is forced to "Connection: close" so rules see each request.
 // Thread-safe; a background thread per connection, all joined on destruction.
 #pragma once
@@ -22,7 +23,7 @@
 namespace kiln::test {
 
 struct FaultRule {
-  enum Kind { status, drop, stall, redirect } kind = status;
+  enum Kind { status, drop, stall, redirect, trickle } kind = status;
   std::string method;           // "" matches any
   std::string target_contains;  // "" matches any
   int times = 1;                // -1: every time
@@ -31,6 +32,8 @@ struct FaultRule {
   int retry_after = -1;         // seconds, for status (429); -1: no header
   size_t after_bytes = 0;       // for drop: body bytes relayed first
   std::chrono::milliseconds stall_for{10000};
+  size_t trickle_bytes = 1;  // for trickle
+  std::chrono::milliseconds trickle_every{100};
   std::string redirect_to;  // for redirect: a base URL ("http://127.0.0.1:PORT"), target appended
 };
 
