@@ -37,7 +37,11 @@ void print_json(const nlohmann::json& j) {
 }
 
 void print_line(std::string_view line) {
-  std::cout << printable(line, true) << '\n';
+  std::cout << printable(line) << '\n';
+}
+
+void print_text(std::string_view text) {
+  std::cout << printable(text, true) << '\n';
 }
 
 }  // namespace kiln::cli
