@@ -52,6 +52,9 @@ void print_json(const nlohmann::json& j);
 void print_line(std::string_view line);
 // Text whose newlines and tabs are its layout (a rendered report).
 void print_text(std::string_view text);
+// A document exactly as it is, for scripts that hash it, when stdout is a
+// pipe or a file; on a terminal its control characters are escaped.
+void print_document(std::string_view bytes);
 
 }  // namespace kiln::cli
 

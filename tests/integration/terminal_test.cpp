@@ -1,10 +1,15 @@
 // What kiln prints cannot forge output: a name holding a newline stays on its
-// line.
+// line, and a registry's document reaches a terminal without its control
+// characters but reaches a pipe byte for byte.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "base/printable.hpp"
+#include "oci/store.hpp"
+#include "tests/support/registry_server.hpp"
 #include "tests/support/tmp.hpp"
 
 namespace kiln::test {
@@ -47,6 +52,71 @@ TEST(Terminal, DiffShowsANewlineInANameEscaped) {
   r = run({kiln_bin(), "context", "ls", (dir / "layer").string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, kForgerShown + "\n");
+}
+
+TEST(Terminal, DocumentsAreExactInAPipeAndEscapedOnATerminal) {
+  if (!have_tool("docker-registry")) {
+    if (peers_required()) FAIL() << "docker-registry is not installed";
+    GTEST_SKIP() << "docker-registry is not installed";
+  }
+  Scratch dir;
+  const fs::path root = dir / "store";
+  auto store = oci::Store::open(root);
+  ASSERT_TRUE(store) << store.error().what();
+  // DEL and CSI (U+009B, as UTF-8) are allowed as they are in JSON strings,
+  // and a carriage return between tokens is JSON whitespace: each is valid in
+  // a document a registry serves, and each is acted on by a terminal.
+  const std::string controls =
+      "\x7f\xc2\x9b"
+      "2J";
+  auto layer = store->put_blob_bytes("not a tar; the registry does not look");
+  ASSERT_TRUE(layer);
+  const std::string config = R"({"architecture":"amd64","os":"linux","config":{"Labels":{"x":")" +
+                             controls +
+                             R"("}},)"
+                             "\r"
+                             R"("rootfs":{"type":"layers","diff_ids":[")" +
+                             layer->digest.str() + R"("]}})";
+  auto cfg = store->put_blob_bytes(config);
+  ASSERT_TRUE(cfg);
+  const std::string manifest =
+      R"({"schemaVersion":2,)"
+      "\r\n"
+      R"("mediaType":"application/vnd.oci.image.manifest.v1+json",)"
+      R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":")" +
+      cfg->digest.str() + R"(","size":)" + std::to_string(config.size()) + "}," +
+      R"("layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":")" +
+      layer->digest.str() + R"(","size":)" + std::to_string(layer->size) + "}]," +
+      R"("annotations":{"x":")" + controls + R"("}})";
+  auto man = store->put_blob_bytes(manifest);
+  ASSERT_TRUE(man);
+  oci::Descriptor top;
+  top.media_type = "application/vnd.oci.image.manifest.v1+json";
+  top.digest = man->digest;
+  top.size = man->size;
+  ASSERT_TRUE(store->set_name("localhost/hostile:1", top));
+
+  RegistryServer reg;
+  const std::string ref = reg.host() + "/hostile:1";
+  auto r = kiln(root, {"push", "-q", "localhost/hostile:1", ref});
+  ASSERT_EQ(r.status, 0) << r.err << reg.log();
+
+  for (auto& [command, bytes] : {std::pair{"manifest", manifest}, std::pair{"config", config}}) {
+    SCOPED_TRACE(command);
+    r = kiln(root, {command, ref});
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, bytes);  // what a script hashes
+
+    std::vector<std::string> argv = {kiln_bin(),           "--root", root.string(),
+                                     "--tls-verify=false", command,  ref};
+    r = run_on_terminal(argv);
+    ASSERT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, printable(bytes, true));
+    EXPECT_EQ(r.out.find('\x7f'), std::string::npos);
+    EXPECT_EQ(r.out.find("\xc2\x9b"), std::string::npos);
+    EXPECT_EQ(r.out.find('\r'), std::string::npos);
+    EXPECT_NE(r.out.find("\\u007f\\u009b2J"), std::string::npos) << r.out;
+  }
 }
 
 }  // namespace
