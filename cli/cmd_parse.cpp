@@ -55,7 +55,7 @@ KILN_COMMAND(parse) {
         std::string out = format == "json" ? kp::render_json(r.cf, r.plan, r.expanded)
                                            : kp::render_text(r.cf, r.plan, r.expanded);
         if (!out.empty() && out.back() == '\n') out.pop_back();
-        kiln::cli::print_line(out);
+        kiln::cli::print_text(out);
         return {};
       });
   cmd->add_option("FILE", file, "Containerfile to read (- for standard input)")->required();

@@ -1,7 +1,5 @@
 // Commands that work on a registry without pulling: ls, catalog, manifest,
 // config, digest, delete.
-#include <iostream>
-
 #include "cli/command.hpp"
 #include "oci/reference.hpp"
 #include "registry/transfer.hpp"
@@ -14,11 +12,6 @@ kiln::registry::ClientOptions client_options(const kiln::cli::Globals& g) {
 
 kiln::registry::Remote remote_of(const kiln::oci::Reference& r, const kiln::cli::Globals& g) {
   return kiln::registry::remote_for(r.registry, r.repository, client_options(g));
-}
-
-void print_raw(const std::string& bytes) {
-  std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  std::cout.flush();
 }
 
 }  // namespace
@@ -75,7 +68,7 @@ KILN_COMMAND(manifest) {
                                        TRY_ASSIGN(auto r, oci::Reference::parse(ref));
                                        auto remote = remote_of(r, g);
                                        TRY_ASSIGN(auto m, remote.get_manifest(r.identifier()));
-                                       print_raw(m.bytes);
+                                       cli::print_document(m.bytes);
                                        return {};
                                      });
   cmd->add_option("REF", ref, "Image reference")->required();
@@ -93,7 +86,7 @@ KILN_COMMAND(config) {
         }
         auto remote = remote_of(r, g);
         TRY_ASSIGN(auto img, registry::fetch_remote_image(remote, r.identifier(), p));
-        print_raw(img.config.bytes());
+        cli::print_document(img.config.bytes());
         return {};
       });
   cmd->add_option("REF", ref, "Image reference")->required();

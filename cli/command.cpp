@@ -1,5 +1,7 @@
 #include "cli/command.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 
@@ -37,7 +39,22 @@ void print_json(const nlohmann::json& j) {
 }
 
 void print_line(std::string_view line) {
-  std::cout << printable(line, true) << '\n';
+  std::cout << printable(line) << '\n';
+}
+
+void print_text(std::string_view text) {
+  std::cout << printable(text, true) << '\n';
+}
+
+void print_document(std::string_view bytes) {
+  if (::isatty(STDOUT_FILENO)) {
+    // A registry's document may hold DEL, C1 controls (raw or as UTF-8) and
+    // carriage returns between its tokens, all of which a terminal acts on.
+    std::cout << printable(bytes, true);
+  } else {
+    std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  std::cout.flush();
 }
 
 }  // namespace kiln::cli

@@ -47,7 +47,14 @@ Result<oci::Store> open_store(const Globals& g);
 // printable(): an image's labels or a registry's tags cannot send escape
 // sequences to the terminal (JSON stays valid JSON).
 void print_json(const nlohmann::json& j);
+// One line: a newline or tab in it is escaped too, so a file name or tag
+// holding one cannot add a line of its own to the listing.
 void print_line(std::string_view line);
+// Text whose newlines and tabs are its layout (a rendered report).
+void print_text(std::string_view text);
+// A document exactly as it is, for scripts that hash it, when stdout is a
+// pipe or a file; on a terminal its control characters are escaped.
+void print_document(std::string_view bytes);
 
 }  // namespace kiln::cli
 

@@ -74,8 +74,12 @@ Result<Url> Url::parse(std::string_view s) {
     hostpart = authority.substr(0, c);
     portpart = authority.substr(c + 1);
   }
+  // A ':' left in the host ("h:80p:" split at its last colon) would make a
+  // URL that str() writes and no parser reads back as the same origin.
   for (char c : hostpart)
-    if (std::isspace(static_cast<unsigned char>(c)) || c == '\\') return fail("bad host in URL");
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '\\' ||
+        (c == ':' && hostpart.front() != '['))
+      return fail("bad host in URL");
   u.host = lower(hostpart);
   if (u.host.empty()) return fail("URL without a host");
   u.port = default_port(u.scheme);

@@ -100,6 +100,17 @@ TEST(Url, ParseResolveAndOrigin) {
             "/v2/a/blobs/uploads/x?_state=s&digest=sha256:ab");
 }
 
+TEST(Url, AHostHoldsNoColon) {
+  // "127.0.0.1:80p:" was read as host "127.0.0.1:80p" on the default port: a
+  // URL whose str() did not parse again (found by fuzz_www_authenticate).
+  EXPECT_FALSE(Url::parse("http://127.0.0.1:80p:/token"));
+  EXPECT_FALSE(Url::parse("https://a:b:443/"));
+  EXPECT_FALSE(Url::parse("https://[::1]:5000:1/"));
+  auto empty_port = Url::parse("https://reg.example:/v2/");
+  ASSERT_TRUE(empty_port);
+  EXPECT_EQ(empty_port->str(), "https://reg.example/v2/");
+}
+
 TEST(Url, LocationValidation) {
   auto base = *Url::parse("https://reg.example/v2/a/blobs/uploads/");
   auto same = validate_location(base, "/v2/a/blobs/uploads/1?_state=x", false);

@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -34,10 +36,13 @@ Scratch::~Scratch() {
   fs::remove_all(path_, ec);
 }
 
-RunResult run(const std::vector<std::string>& argv, const std::string& input) {
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC))
-    throw std::runtime_error("pipe failed");
+namespace {
+
+// Runs argv with out[1] as its stdout, reading out[0]; takes both fds.
+RunResult run_with_stdout(const std::vector<std::string>& argv, const std::string& input,
+                          int out[2]) {
+  int in[2], err[2];
+  if (::pipe2(in, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
@@ -97,6 +102,28 @@ RunResult run(const std::vector<std::string>& argv, const std::string& input) {
   ::waitpid(pid, &status, 0);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+}  // namespace
+
+RunResult run(const std::vector<std::string>& argv, const std::string& input) {
+  int out[2];
+  if (::pipe2(out, O_CLOEXEC)) throw std::runtime_error("pipe failed");
+  return run_with_stdout(argv, input, out);
+}
+
+RunResult run_on_terminal(const std::vector<std::string>& argv) {
+  int out[2];
+  termios raw{};
+  ::cfmakeraw(&raw);
+  ::cfsetspeed(&raw, B38400);
+  if (::openpty(&out[0], &out[1], nullptr, &raw, nullptr))
+    throw std::runtime_error("openpty failed");
+  ::fcntl(out[0], F_SETFD, FD_CLOEXEC);
+  ::fcntl(out[1], F_SETFD, FD_CLOEXEC);
+  // Once the command and every copy of the terminal's end are gone, reading
+  // the master side fails with EIO: the end of its output.
+  return run_with_stdout(argv, "", out);
 }
 
 RunResult sh(const std::string& script) {

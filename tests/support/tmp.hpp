@@ -28,6 +28,9 @@ struct RunResult {
 
 // Runs argv (no shell), capturing stdout and stderr. `input` feeds stdin.
 RunResult run(const std::vector<std::string>& argv, const std::string& input = "");
+// As run(), with stdout a terminal: a pseudo-terminal in raw mode, so what the
+// command writes arrives unchanged (no "\n" turned into "\r\n").
+RunResult run_on_terminal(const std::vector<std::string>& argv);
 // Runs a shell command line (for pipelines in tests).
 RunResult sh(const std::string& script);
 
