@@ -11,6 +11,7 @@
 
 #include "base/files.hpp"
 #include "layers/compression.hpp"
+#include "oci/json.hpp"
 #include "oci/media_types.hpp"
 #include "oci/reference.hpp"
 #include "oci/store_check.hpp"
@@ -157,7 +158,7 @@ Status save_docker(const oci::BlobOpen& open, const fs::path& tmp_dir,
       tags.push_back(ref->familiar_name() + ":" + ref->tag);
     manifest.push_back({{"Config", config_name}, {"RepoTags", tags}, {"Layers", layer_names}});
   }
-  return tar.add_bytes("manifest.json", manifest.dump());
+  return tar.add_bytes("manifest.json", oci::dump_json(manifest));
 }
 
 // oci-layout and index.json naming each image's top; returns the tops.
@@ -175,7 +176,7 @@ Result<std::vector<Descriptor>> add_index(const std::vector<oci::LocalImage>& im
                           {"manifests", nlohmann::json::array()}};
   for (auto& d : roots)
     index["manifests"].push_back(d.to_json());
-  TRY(tar.add_bytes("index.json", index.dump()));
+  TRY(tar.add_bytes("index.json", oci::dump_json(index)));
   return roots;
 }
 

@@ -172,7 +172,7 @@ Status Store::update_index_locked(const FileLock&,
   j["manifests"] = nlohmann::json::array();
   for (auto& d : list)
     j["manifests"].push_back(d.to_json());
-  return write_file_atomic(p, j.dump());
+  return write_file_atomic(p, dump_json(j));
 }
 
 Status Store::set_name(const std::string& name, Descriptor target) {

@@ -446,6 +446,25 @@ TEST_F(StoreInterop, PruneKeepsTheLayerCacheOfNamedImages) {
   expect_fsck_clean();
 }
 
+// Names on Linux are bytes: a directory or a label that is not UTF-8 is
+// stored (as U+FFFD in the JSON, as Go's encoding/json writes it) and kiln
+// does not abort.
+TEST_F(StoreInterop, NamesThatAreNotUtf8) {
+  fs::path odd = dir_ /
+                 "odd\xff"
+                 "dir";
+  fs::create_directories(odd / "etc");
+  kiln::test::write_text(odd / "etc/hello", "hello\n");
+  auto r = kiln({"import", odd.string(), "-t", "localhost/x:1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"mutate", "localhost/x:1", "-t", "localhost/y:1", "--label", "k=\xff"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"inspect", "--format", "json", "localhost/y:1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["Labels"]["k"], "\xEF\xBF\xBD");
+  expect_fsck_clean();
+}
+
 }  // namespace
 
 // libarchive and the libraries it drags in (ICU, libxml2, …) are opened when a
