@@ -14,8 +14,14 @@ namespace kiln::layers {
 
 namespace {
 
+// Freeing an unclosed write handle would close it first: pad the entry under
+// way with zeros and write the end blocks, making a stream cut off by a
+// failure read as a complete tar. Marked failed, the handle is only freed.
 struct ArchiveFree {
-  void operator()(archive* a) const { archive_write_free(a); }
+  void operator()(archive* a) const {
+    archive_write_fail(a);
+    archive_write_free(a);
+  }
 };
 struct EntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
