@@ -24,15 +24,8 @@ using oci::Digest;
 
 namespace {
 
-// Freeing a write handle that is not closed would close it first, writing
-// what it buffered and the end blocks: after a failure, that makes a cut-off
-// archive look complete to whoever reads the stream. Marked failed, it is
-// only freed; a handle closed cleanly has nothing left to write anyway.
 struct WriteArchiveDeleter {
-  void operator()(archive* a) const {
-    archive_write_fail(a);
-    archive_write_free(a);
-  }
+  void operator()(archive* a) const { archive_write_free(a); }
 };
 using WriteArchivePtr = std::unique_ptr<archive, WriteArchiveDeleter>;
 struct EntryDeleter {
@@ -50,6 +43,15 @@ class TarOut {
   explicit TarOut(Writer& out) : out_(out) {}
   TarOut(const TarOut&) = delete;
   TarOut& operator=(const TarOut&) = delete;
+  // A handle not closed by close() is closed here, as only closing frees
+  // libarchive's buffers (archive_write_fail before the free would leak them),
+  // but with the sink refused first: closing would otherwise pad the entry under
+  // way and write the end blocks, and a cut-off archive would look complete.
+  ~TarOut() {
+    if (!a_) return;
+    refused_ = true;
+    archive_write_close(a_.get());
+  }
 
   Status open() {
     a_.reset(archive_write_new());
@@ -94,6 +96,7 @@ class TarOut {
  private:
   static la_ssize_t write_cb(archive*, void* ctx, const void* buf, size_t n) noexcept {
     auto* self = static_cast<TarOut*>(ctx);
+    if (self->refused_) return -1;
     auto st = self->out_.write(std::span(static_cast<const std::byte*>(buf), n));
     if (!st) {
       self->sink_error_ = std::move(st).error();
@@ -110,6 +113,7 @@ class TarOut {
 
   Writer& out_;
   std::optional<Error> sink_error_;  // the write callback's failure
+  bool refused_ = false;             // the archive is abandoned: nothing more reaches out_
   WriteArchivePtr a_;
 };
 

@@ -121,7 +121,6 @@ KILN_LAZY(int, archive_write_add_filter_none, (struct archive * a0), (a0))
 KILN_LAZY(int, archive_write_close, (struct archive * a0), (a0))
 KILN_LAZY(la_ssize_t, archive_write_data, (struct archive * a0, const void* a1, size_t a2),
           (a0, a1, a2))
-KILN_LAZY(int, archive_write_fail, (struct archive * a0), (a0))
 KILN_LAZY(int, archive_write_free, (struct archive * a0), (a0))
 KILN_LAZY(int, archive_write_header, (struct archive * a0, struct archive_entry* a1), (a0, a1))
 KILN_LAZY(struct archive*, archive_write_new, (), ())

@@ -14,14 +14,8 @@ namespace kiln::layers {
 
 namespace {
 
-// Freeing an unclosed write handle would close it first: pad the entry under
-// way with zeros and write the end blocks, making a stream cut off by a
-// failure read as a complete tar. Marked failed, the handle is only freed.
 struct ArchiveFree {
-  void operator()(archive* a) const {
-    archive_write_fail(a);
-    archive_write_free(a);
-  }
+  void operator()(archive* a) const { archive_write_free(a); }
 };
 struct EntryFree {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
@@ -55,12 +49,23 @@ struct TarWriter::Impl {
   std::unique_ptr<archive, ArchiveFree> a;
   std::unique_ptr<archive_entry, EntryFree> entry{archive_entry_new()};
   std::optional<Error> cb_error;  // set by the write callback
+  bool refused = false;           // abandoned: nothing more reaches `out`
   std::vector<std::byte> buf;
 
   explicit Impl(Writer& w) : out(w), a(archive_write_new()) {}
+  // Unfinished, the handle is closed with the sink refused: only closing frees
+  // libarchive's buffers, and writing would pad the entry under way with zeros
+  // and add the end blocks, so a stream cut off by a failure would read as a
+  // complete tar.
+  ~Impl() {
+    if (!a) return;
+    refused = true;
+    archive_write_close(a.get());
+  }
 
   static la_ssize_t write_cb(archive*, void* ctx, const void* p, size_t n) noexcept {
     auto* self = static_cast<Impl*>(ctx);
+    if (self->refused) return -1;
     auto st = self->out.write(std::span(static_cast<const std::byte*>(p), n));
     if (!st) {
       self->cb_error = std::move(st).error();
