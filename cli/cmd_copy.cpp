@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "base/files.hpp"
+#include "base/output_target.hpp"
 #include "cli/command.hpp"
 #include "layers/image_archive.hpp"
 #include "oci/reference.hpp"
@@ -89,7 +90,7 @@ Result<registry::TransferResult> copy(const Endpoint& from, const Endpoint& to,
   if (to.kind == Kind::archive) {
     // Straight from the registry into the archive: manifest and config in
     // memory, layers streamed (docker-archive: one temporary file per layer,
-    // next to the archive, as a tar header needs the uncompressed size first).
+    // as a tar header needs the uncompressed size first).
     auto s = registry::remote_for(from.ref.registry, from.ref.repository, opts);
     TRY_ASSIGN(auto img,
                registry::fetch_remote_image(s, from.ref.identifier(), t.platforms.platform));
@@ -98,9 +99,9 @@ Result<registry::TransferResult> copy(const Endpoint& from, const Endpoint& to,
     oci::BlobOpen open = [&s](const oci::Descriptor& d) {
       return registry::open_verified_blob(s, d);
     };
-    auto dir = to.file == "-" ? std::filesystem::temp_directory_path()
-                              : std::filesystem::absolute(to.file).parent_path();
-    TRY(layers::save_archive_from(open, {img}, to.format, to.file, dir));
+    TRY_ASSIGN(auto out, OutputTarget::open(to.file));
+    TRY(layers::save_archive_from(open, {img}, to.format, out, out.scratch_dir()));
+    TRY(out.commit());
     registry::TransferResult res;
     res.target = img.top;
     return res;

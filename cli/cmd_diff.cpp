@@ -5,6 +5,7 @@
 #include "cli/command.hpp"
 #include "layers/tree_diff.hpp"
 #include "layers/unpack.hpp"
+#include "oci/json.hpp"
 #include "oci/store.hpp"
 
 namespace {
@@ -69,8 +70,8 @@ KILN_COMMAND(diff) {
           cli::print_line(line);
         }
         for (auto& c : config)
-          cli::print_line("C " + c["field"].get<std::string>() + ": " + c["old"].dump() + " -> " +
-                          c["new"].dump());
+          cli::print_line("C " + c["field"].get<std::string>() + ": " + oci::dump_json(c["old"]) +
+                          " -> " + oci::dump_json(c["new"]));
         return {};
       });
   cmd->add_option("IMAGE1", a, "Old image")->required();

@@ -1,7 +1,7 @@
 // kiln export IMAGE -o FILE|-: the flattened filesystem as one tar.
 #include <unistd.h>
 
-#include "base/files.hpp"
+#include "base/output_target.hpp"
 #include "cli/command.hpp"
 #include "layers/unpack.hpp"
 #include "oci/store.hpp"
@@ -19,14 +19,9 @@ KILN_COMMAND(export) {
         TRY_ASSIGN(auto store, oci::Store::open(g.root.empty() ? oci::Store::default_root()
                                                                : std::filesystem::path(g.root)));
         TRY_ASSIGN(auto img, store.load_image(image));
-        if (output == "-") {
-          FdWriter out(1);
-          return layers::export_image(store, img, out);
-        }
-        // Written beside the target and renamed: a failed export leaves no file.
-        TRY_ASSIGN(auto file, AtomicFile::create(output));
-        TRY(layers::export_image(store, img, file));
-        return file.commit();
+        TRY_ASSIGN(auto out, OutputTarget::open(output));
+        TRY(layers::export_image(store, img, out));
+        return out.commit();
       });
   cmd->add_option("IMAGE", image, "Image name or ID")->required();
   cmd->add_option("-o,--output", output, "Output tar file, - for stdout");

@@ -1,4 +1,5 @@
 // kiln save IMAGE... -o FILE [--format docker-archive|oci-archive]; kiln load -i FILE.
+#include "base/output_target.hpp"
 #include "cli/command.hpp"
 #include "layers/image_archive.hpp"
 
@@ -16,7 +17,9 @@ KILN_COMMAND(save) {
                               TRY_ASSIGN(auto img, store.load_image(name));
                               loaded.push_back(std::move(img));
                             }
-                            return layers::save_archive(store, loaded, fmt, output);
+                            TRY_ASSIGN(auto out, OutputTarget::open(output));
+                            TRY(layers::save_archive(store, loaded, fmt, out));
+                            return out.commit();
                           });
   cmd->add_option("IMAGE", images, "Images to save")->required();
   cmd->add_option("-o,--output", output, "Archive to write ('-' for stdout)")->required();

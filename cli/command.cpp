@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "base/printable.hpp"
+#include "oci/json.hpp"
 
 namespace kiln::cli {
 
@@ -34,8 +35,7 @@ void add_format_option(CLI::App* cmd, std::string& format) {
 
 void print_json(const nlohmann::json& j) {
   // nlohmann escapes C0 controls in strings but not DEL or C1 ones.
-  std::cout << printable(j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace), true)
-            << '\n';
+  std::cout << printable(oci::dump_json(j, 2), true) << '\n';
 }
 
 void print_line(std::string_view line) {

@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <map>
+#include <optional>
 #include <set>
 
 #include "base/files.hpp"
 #include "layers/compression.hpp"
+#include "oci/json.hpp"
 #include "oci/media_types.hpp"
 #include "oci/reference.hpp"
 #include "oci/store_check.hpp"
@@ -22,10 +24,10 @@ using oci::Digest;
 
 namespace {
 
-struct ArchiveDeleter {
-  void operator()(archive* a) const { archive_free(a); }
+struct WriteArchiveDeleter {
+  void operator()(archive* a) const { archive_write_free(a); }
 };
-using ArchivePtr = std::unique_ptr<archive, ArchiveDeleter>;
+using WriteArchivePtr = std::unique_ptr<archive, WriteArchiveDeleter>;
 struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
@@ -33,34 +35,32 @@ using EntryPtr = std::unique_ptr<archive_entry, EntryDeleter>;
 
 // ---- writing ----
 
-struct WriteSink {
-  Writer* out;
-  Error error;
-  bool failed = false;
-};
-
-la_ssize_t write_cb(archive*, void* ctx, const void* buf, size_t n) noexcept {
-  auto* sink = static_cast<WriteSink*>(ctx);
-  auto st = sink->out->write(std::span(static_cast<const std::byte*>(buf), n));
-  if (!st) {
-    sink->error = st.error();
-    sink->failed = true;
-    return -1;
-  }
-  return static_cast<la_ssize_t>(n);
-}
-
+// A tar stream into `out`, which must outlive it. libarchive keeps `this` as
+// its write callback's context, so the object never moves, and the handle is
+// the last member: destroyed first, before anything its callback touches.
 class TarOut {
  public:
-  static Result<TarOut> open(Writer& out) {
-    TarOut t;
-    t.sink_ = std::make_unique<WriteSink>(WriteSink{&out, {}, false});
-    t.a_.reset(archive_write_new());
-    archive_write_set_format_pax_restricted(t.a_.get());
-    archive_write_set_bytes_in_last_block(t.a_.get(), 1);
-    if (archive_write_open(t.a_.get(), t.sink_.get(), nullptr, write_cb, nullptr) != ARCHIVE_OK)
-      return fail("open archive writer: ", archive_error_string(t.a_.get()));
-    return t;
+  explicit TarOut(Writer& out) : out_(out) {}
+  TarOut(const TarOut&) = delete;
+  TarOut& operator=(const TarOut&) = delete;
+  // A handle not closed by close() is closed here, as only closing frees
+  // libarchive's buffers (archive_write_fail before the free would leak them),
+  // but with the sink refused first: closing would otherwise pad the entry under
+  // way and write the end blocks, and a cut-off archive would look complete.
+  ~TarOut() {
+    if (!a_) return;
+    refused_ = true;
+    archive_write_close(a_.get());
+  }
+
+  Status open() {
+    a_.reset(archive_write_new());
+    if (!a_) return fail("open archive writer: out of memory");
+    archive_write_set_format_pax_restricted(a_.get());
+    archive_write_set_bytes_in_last_block(a_.get(), 1);
+    if (archive_write_open(a_.get(), this, nullptr, write_cb, nullptr) != ARCHIVE_OK)
+      return error("open archive writer");
+    return {};
   }
 
   Status add(const std::string& name, int64_t size, Reader& content) {
@@ -94,12 +94,27 @@ class TarOut {
   }
 
  private:
-  Status error(const std::string& what) {
-    if (sink_->failed) return tl::unexpected(sink_->error);
-    return fail(what, ": ", archive_error_string(a_.get()));
+  static la_ssize_t write_cb(archive*, void* ctx, const void* buf, size_t n) noexcept {
+    auto* self = static_cast<TarOut*>(ctx);
+    if (self->refused_) return -1;
+    auto st = self->out_.write(std::span(static_cast<const std::byte*>(buf), n));
+    if (!st) {
+      self->sink_error_ = std::move(st).error();
+      return -1;
+    }
+    return static_cast<la_ssize_t>(n);
   }
-  ArchivePtr a_;
-  std::unique_ptr<WriteSink> sink_;
+
+  Status error(const std::string& what) {
+    if (sink_error_) return tl::unexpected(*sink_error_);
+    const char* msg = archive_error_string(a_.get());
+    return fail(what, ": ", msg ? msg : "libarchive error");
+  }
+
+  Writer& out_;
+  std::optional<Error> sink_error_;  // the write callback's failure
+  bool refused_ = false;             // the archive is abandoned: nothing more reaches out_
+  WriteArchivePtr a_;
 };
 
 // Decompresses a layer blob into a temporary file (a tar header needs the size
@@ -147,7 +162,7 @@ Status save_docker(const oci::BlobOpen& open, const fs::path& tmp_dir,
       tags.push_back(ref->familiar_name() + ":" + ref->tag);
     manifest.push_back({{"Config", config_name}, {"RepoTags", tags}, {"Layers", layer_names}});
   }
-  return tar.add_bytes("manifest.json", manifest.dump());
+  return tar.add_bytes("manifest.json", oci::dump_json(manifest));
 }
 
 // oci-layout and index.json naming each image's top; returns the tops.
@@ -165,7 +180,7 @@ Result<std::vector<Descriptor>> add_index(const std::vector<oci::LocalImage>& im
                           {"manifests", nlohmann::json::array()}};
   for (auto& d : roots)
     index["manifests"].push_back(d.to_json());
-  TRY(tar.add_bytes("index.json", index.dump()));
+  TRY(tar.add_bytes("index.json", oci::dump_json(index)));
   return roots;
 }
 
@@ -208,22 +223,12 @@ Status save_oci_streamed(const oci::BlobOpen& open, const std::vector<oci::Local
   return {};
 }
 
-// Writes to `out` ("-": stdout) atomically.
 template <class Fill>
-Status write_archive(const fs::path& out, Fill fill) {
-  std::optional<AtomicFile> file;
-  FdWriter stdout_writer(1);
-  Writer* sink = &stdout_writer;
-  if (out != "-") {
-    TRY_ASSIGN(auto f, AtomicFile::create(out));
-    file.emplace(std::move(f));
-    sink = &*file;
-  }
-  TRY_ASSIGN(auto tar, TarOut::open(*sink));
+Status write_archive(Writer& out, Fill fill) {
+  TarOut tar(out);
+  TRY(tar.open());
   TRY(fill(tar));
-  TRY(tar.close());
-  if (file) TRY(file->commit());
-  return {};
+  return tar.close();
 }
 
 }  // namespace
@@ -235,7 +240,7 @@ Result<ArchiveFormat> parse_archive_format(std::string_view s) {
 }
 
 Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>& images,
-                    ArchiveFormat format, const fs::path& out) {
+                    ArchiveFormat format, Writer& out) {
   return write_archive(out, [&](TarOut& tar) -> Status {
     if (format == ArchiveFormat::oci) return save_oci(store, images, tar);
     oci::BlobOpen open = [&store](const Descriptor& d) {
@@ -246,7 +251,7 @@ Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>&
 }
 
 Status save_archive_from(const oci::BlobOpen& open, const std::vector<oci::LocalImage>& images,
-                         ArchiveFormat format, const fs::path& out, const fs::path& tmp_dir) {
+                         ArchiveFormat format, Writer& out, const fs::path& tmp_dir) {
   return write_archive(out, [&](TarOut& tar) -> Status {
     if (format == ArchiveFormat::oci) return save_oci_streamed(open, images, tar);
     return save_docker(open, tmp_dir, images, tar);

@@ -24,18 +24,18 @@ enum class ArchiveFormat { docker, oci };
 
 Result<ArchiveFormat> parse_archive_format(std::string_view s);  // "docker-archive", "oci-archive"
 
-// Writes `images` to `out` ("-" for stdout) atomically: the file appears
-// complete or not at all.
+// Writes `images` as one archive into `out`. On failure `out` has been given
+// part of an archive, never its end blocks: the caller drops what it holds (an
+// uncommitted OutputTarget leaves nothing). Temporaries are gone on return.
 Status save_archive(const oci::Store& store, const std::vector<oci::LocalImage>& images,
-                    ArchiveFormat format, const std::filesystem::path& out);
+                    ArchiveFormat format, Writer& out);
 
 // As save_archive, for single-manifest images whose manifest and config are
 // in hand and whose layers `open` streams straight into the archive (oci) or,
 // for docker-archive, through one temporary file in `tmp_dir` per layer (a tar
 // header needs the uncompressed size before the bytes).
 Status save_archive_from(const oci::BlobOpen& open, const std::vector<oci::LocalImage>& images,
-                         ArchiveFormat format, const std::filesystem::path& out,
-                         const std::filesystem::path& tmp_dir);
+                         ArchiveFormat format, Writer& out, const std::filesystem::path& tmp_dir);
 
 struct LoadedImage {
   std::string name;  // normalized reference, "" for an unnamed image

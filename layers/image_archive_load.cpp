@@ -242,7 +242,7 @@ Result<std::vector<LoadedImage>> load_docker(BlobSink& sink, const Extracted& x,
     for (size_t i = 0; i < diff_ids.size(); ++i) {
       auto& lname = item["Layers"][i];
       const Member* m = lname.is_string() ? x.find(lname.get<std::string>()) : nullptr;
-      if (!m) return fail(in.string(), ": archive has no layer ", lname.dump());
+      if (!m) return fail(in.string(), ": archive has no layer ", oci::dump_json(lname));
       TRY_ASSIGN(Fd fd, open_file(m->file, O_RDONLY));
       std::byte head[8] = {};
       ssize_t n = ::pread(fd.get(), head, sizeof head, 0);
@@ -282,7 +282,7 @@ Result<std::vector<LoadedImage>> load_docker(BlobSink& sink, const Extracted& x,
       for (auto& t : item["RepoTags"])
         if (t.is_string()) {
           std::string n = store_name(t.get<std::string>());
-          if (n.empty()) return fail(in.string(), ": invalid RepoTags entry ", t.dump());
+          if (n.empty()) return fail(in.string(), ": invalid RepoTags entry ", oci::dump_json(t));
           names.push_back(n);
         }
     if (names.empty()) names.push_back("");

@@ -49,12 +49,23 @@ struct TarWriter::Impl {
   std::unique_ptr<archive, ArchiveFree> a;
   std::unique_ptr<archive_entry, EntryFree> entry{archive_entry_new()};
   std::optional<Error> cb_error;  // set by the write callback
+  bool refused = false;           // abandoned: nothing more reaches `out`
   std::vector<std::byte> buf;
 
   explicit Impl(Writer& w) : out(w), a(archive_write_new()) {}
+  // Unfinished, the handle is closed with the sink refused: only closing frees
+  // libarchive's buffers, and writing would pad the entry under way with zeros
+  // and add the end blocks, so a stream cut off by a failure would read as a
+  // complete tar.
+  ~Impl() {
+    if (!a) return;
+    refused = true;
+    archive_write_close(a.get());
+  }
 
   static la_ssize_t write_cb(archive*, void* ctx, const void* p, size_t n) noexcept {
     auto* self = static_cast<Impl*>(ctx);
+    if (self->refused) return -1;
     auto st = self->out.write(std::span(static_cast<const std::byte*>(p), n));
     if (!st) {
       self->cb_error = std::move(st).error();

@@ -30,7 +30,8 @@ class TarWriter {
   Status write_zeros(int64_t n);
   // Header plus data from `fd` (regular files; reads the sparse extents only).
   Status add_from_fd(const TarEntry& e, int fd);
-  // Writes the end-of-archive blocks. Required; the destructor does not.
+  // Writes the end-of-archive blocks. Required: a writer destroyed without
+  // it writes nothing more, so what it cut off never reads as a whole tar.
   Status finish();
 
  private:

@@ -2,6 +2,10 @@
 
 namespace kiln::oci {
 
+std::string dump_json(const nlohmann::json& j, int indent) {
+  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool json_nesting_within(std::string_view text, int max_depth) {
   int depth = 0;
   bool in_string = false, escaped = false;

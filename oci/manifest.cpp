@@ -36,7 +36,7 @@ Status check_schema_version(const nlohmann::json& j) {
 }  // namespace
 
 std::string canonical_bytes(const nlohmann::json& j) {
-  return j.dump();
+  return dump_json(j);
 }
 
 Result<std::string> sniff_manifest_type(const nlohmann::json& j, std::string_view declared) {

@@ -294,7 +294,7 @@ Status Store::update_index_locked(const FileLock&,
   j["manifests"] = nlohmann::json::array();
   for (auto& d : list)
     j["manifests"].push_back(d.to_json());
-  return write_beneath(dirs_->root.get(), p, "index.json", j.dump());
+  return write_beneath(dirs_->root.get(), p, "index.json", dump_json(j));
 }
 
 Status Store::set_name(const std::string& name, Descriptor target) {

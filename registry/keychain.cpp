@@ -170,7 +170,7 @@ Status store_credentials(const fs::path& file, const std::string& registry, cons
   }
   j["auths"][key] = entry;
   if (!file.parent_path().empty()) TRY(make_dirs(file.parent_path()));
-  return write_file_atomic(file, j.dump(2) + "\n", 0600);
+  return write_file_atomic(file, oci::dump_json(j, 2) + "\n", 0600);
 }
 
 Result<bool> remove_credentials(const fs::path& file, const std::string& registry) {
@@ -190,7 +190,7 @@ Result<bool> remove_credentials(const fs::path& file, const std::string& registr
       ++it;
     }
   }
-  if (removed) TRY(write_file_atomic(file, j.dump(2) + "\n", 0600));
+  if (removed) TRY(write_file_atomic(file, oci::dump_json(j, 2) + "\n", 0600));
   return removed;
 }
 

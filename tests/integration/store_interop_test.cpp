@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -443,6 +445,119 @@ TEST_F(StoreInterop, PruneKeepsTheLayerCacheOfNamedImages) {
   }
   ASSERT_EQ(kiln({"prune"}).status, 0);
   EXPECT_FALSE(fs::exists(layers / ".tmp-long-fill"));
+  expect_fsck_clean();
+}
+
+// -o writes what the user named: a device or FIFO is written in place (a
+// rename would put a regular file where it was), a symlink stays and the file
+// it names gets the output, an existing file keeps its mode.
+TEST_F(StoreInterop, OutputGoesWhereItIsNamed) {
+  import_busybox("localhost/busybox:1");
+  auto mode_of = [](const fs::path& p) {
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    return st.st_mode;
+  };
+  for (std::string cmd : {"save", "export"}) {
+    SCOPED_TRACE(cmd);
+    auto out = [&](const fs::path& to) {
+      auto r = kiln({cmd, "localhost/busybox:1", "-o", to.string()});
+      EXPECT_EQ(r.status, 0) << r.err;
+    };
+    fs::path dir = dir_ / cmd;
+    fs::create_directories(dir);
+    out(dir / "plain.tar");
+    std::string want = kiln::test::read_text(dir / "plain.tar");
+    ASSERT_GT(want.size(), 1024u);
+
+    // An existing 0600 file stays 0600, also when named through a symlink,
+    // which stays a symlink.
+    kiln::test::write_text(dir / "private.tar", "old");
+    ASSERT_EQ(::chmod((dir / "private.tar").c_str(), 0600), 0);
+    out(dir / "private.tar");
+    EXPECT_EQ(mode_of(dir / "private.tar"), S_IFREG | 0600);
+    EXPECT_EQ(kiln::test::read_text(dir / "private.tar"), want);
+    kiln::test::write_text(dir / "private.tar", "old");
+    fs::create_symlink("private.tar", dir / "link.tar");
+    out(dir / "link.tar");
+    EXPECT_TRUE(fs::is_symlink(dir / "link.tar"));
+    EXPECT_EQ(mode_of(dir / "private.tar"), S_IFREG | 0600);
+    EXPECT_EQ(kiln::test::read_text(dir / "private.tar"), want);
+
+    // A FIFO: its reader gets the bytes, and it is still a FIFO.
+    ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0644), 0);
+    auto r =
+        sh("timeout 20 cat '" + (dir / "fifo").string() + "' > '" + (dir / "from-fifo").string() +
+           "' & '" + kiln::test::kiln_bin() + "' --root '" + root_.string() + "' " + cmd +
+           " localhost/busybox:1 -o '" + (dir / "fifo").string() + "'; s=$?; wait; exit $s");
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_TRUE(S_ISFIFO(mode_of(dir / "fifo")));
+    EXPECT_EQ(kiln::test::read_text(dir / "from-fifo"), want);
+
+    // A character device, written in place: first one of our own, so that a
+    // kiln that renames over devices fails here, before /dev/null is tried.
+    if (::geteuid() != 0) continue;
+    ASSERT_EQ(::mknod((dir / "null").c_str(), S_IFCHR | 0666, makedev(1, 3)), 0);
+    out(dir / "null");
+    ASSERT_TRUE(S_ISCHR(mode_of(dir / "null"))) << "kiln replaced a device with a file";
+    out("/dev/null");
+    struct stat st {};
+    ASSERT_EQ(::stat("/dev/null", &st), 0);
+    EXPECT_TRUE(S_ISCHR(st.st_mode));
+    EXPECT_EQ(st.st_rdev, makedev(1, 3));
+    std::vector<std::string> left;
+    for (auto& e : fs::directory_iterator(dir))
+      left.push_back(e.path().filename().string());
+    std::sort(left.begin(), left.end());
+    EXPECT_EQ(left, (std::vector<std::string>{"fifo", "from-fifo", "link.tar", "null", "plain.tar",
+                                              "private.tar"}));
+  }
+}
+
+// A failed save leaves no archive and no temporary: here an image whose config
+// lists fewer diff-ids than it has layers (this crashed kiln, leaving .tmp-*).
+TEST_F(StoreInterop, FailedSaveLeavesNothing) {
+  import_busybox("localhost/busybox:1");
+  auto store = kiln::oci::Store::open(root_);
+  ASSERT_TRUE(store);
+  auto img = store->load_image("localhost/busybox:1");
+  ASSERT_TRUE(img);
+  auto doc = img->config.json();
+  doc["rootfs"]["diff_ids"] = nlohmann::json::array();
+  auto cfg = kiln::oci::ImageConfig::from_json(doc);
+  ASSERT_TRUE(cfg);
+  auto cfg_info = store->put_blob_bytes(cfg->bytes());
+  ASSERT_TRUE(cfg_info);
+  auto cfg_desc = img->manifest.config();
+  cfg_desc.digest = cfg_info->digest;
+  cfg_desc.size = cfg_info->size;
+  auto m =
+      kiln::oci::Manifest::create(img->manifest.media_type(), cfg_desc, img->manifest.layers());
+  ASSERT_TRUE(store->put_blob_bytes(m.bytes()));
+  ASSERT_TRUE(store->set_name("localhost/broken:1", m.descriptor()));
+  fs::create_directories(dir_ / "out");
+  auto r = kiln({"save", "localhost/broken:1", "-o", (dir_ / "out/broken.tar").string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("1 layers but 0 diff-ids"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(dir_ / "out"));
+}
+
+// Names on Linux are bytes: a directory or a label that is not UTF-8 is
+// stored (as U+FFFD in the JSON, as Go's encoding/json writes it) and kiln
+// does not abort.
+TEST_F(StoreInterop, NamesThatAreNotUtf8) {
+  fs::path odd = dir_ /
+                 "odd\xff"
+                 "dir";
+  fs::create_directories(odd / "etc");
+  kiln::test::write_text(odd / "etc/hello", "hello\n");
+  auto r = kiln({"import", odd.string(), "-t", "localhost/x:1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"mutate", "localhost/x:1", "-t", "localhost/y:1", "--label", "k=\xff"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  r = kiln({"inspect", "--format", "json", "localhost/y:1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["Labels"]["k"], "\xEF\xBF\xBD");
   expect_fsck_clean();
 }
 

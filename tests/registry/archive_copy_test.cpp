@@ -108,5 +108,26 @@ TEST_F(KilnArchive, DockerArchiveBothWaysWithSkopeo) {
   EXPECT_EQ(r.status, 0) << r.out << r.err;
 }
 
+// A layer the registry no longer serves: kiln copy into either archive fails
+// with one line and leaves neither the archive nor a temporary beside it (it
+// died of SIGSEGV, leaving a .tmp- file).
+TEST_F(KilnArchive, LayerMissingFromTheRegistryLeavesNothing) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  std::string src = reg.host() + "/arch/app:v1";
+  make_pushed(src);
+  auto manifest = nlohmann::json::parse(kiln({"manifest", src}).out);
+  std::string hex = manifest["layers"][1]["digest"].get<std::string>().substr(7);
+  std::filesystem::remove_all(reg.storage() / "docker/registry/v2/blobs/sha256" / hex.substr(0, 2) /
+                              hex);
+  std::filesystem::create_directories(s / "out");
+  for (std::string transport : {"docker-archive:", "oci-archive:"}) {
+    auto r = kiln({"copy", "-q", src, transport + (s / "out/img.tar").string()});
+    EXPECT_EQ(r.status, 1) << transport << " " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(std::filesystem::is_empty(s / "out")) << transport;
+  }
+}
+
 }  // namespace
 }  // namespace kiln::test
