@@ -38,18 +38,20 @@ Status fsync_dir(const fs::path& dir) {
   return {};
 }
 
-std::atomic<bool> g_nofollow_walk{false};
+std::atomic<bool> g_nofollow_walk{false};  // forced by tests
+std::atomic<bool> g_no_openat2{false};     // latched once openat2 proved missing
 
 // openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS; -1 with ENOSYS where the
-// kernel predates it (before 5.6) or a seccomp policy hides it.
+// kernel predates it (before 5.6), or ENOSYS or EPERM where a seccomp policy
+// hides it (older container runtimes' profiles answer unknown calls EPERM).
 int sys_openat2_beneath(int dirfd, const char* rel, int flags, mode_t mode) {
-  if (g_nofollow_walk) {
+  if (g_nofollow_walk || g_no_openat2) {
     errno = ENOSYS;
     return -1;
   }
   open_how how{};
   how.flags = static_cast<uint64_t>(flags);
-  how.mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0;
+  how.mode = (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   for (;;) {
     long fd = ::syscall(SYS_openat2, dirfd, rel, &how, sizeof how);
@@ -98,7 +100,13 @@ Result<Fd> open_beneath(int dirfd, std::string_view rel, int flags, mode_t mode)
   std::string r(rel);
   flags |= O_CLOEXEC;
   int fd = sys_openat2_beneath(dirfd, r.c_str(), flags, mode);
-  if (fd < 0 && errno == ENOSYS) fd = nofollow_walk(dirfd, rel, flags, mode);
+  if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+    bool missing = errno == ENOSYS;
+    fd = nofollow_walk(dirfd, rel, flags, mode);
+    // The walk succeeding where openat2 said EPERM means a filter hides
+    // openat2: stop asking it. (A real EPERM fails the walk the same way.)
+    if (missing || fd >= 0) g_no_openat2 = true;
+  }
   if (fd < 0) return fail_errno(errno, r);
   return Fd(fd);
 }
@@ -119,8 +127,17 @@ Result<Fd> ensure_dir_beneath(int dirfd, std::string_view name, mode_t mode,
   return fd;
 }
 
+Status refuse_special_beneath(int dirfd, std::string_view rel, const fs::path& shown) {
+  struct stat st;
+  if (::fstatat(dirfd, std::string(rel).c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+      !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+    return fail(shown.string(), ": not a regular file");
+  return {};
+}
+
 Result<std::string> read_file_beneath(int dirfd, std::string_view rel, const fs::path& shown,
                                       size_t limit) {
+  TRY(refuse_special_beneath(dirfd, rel, shown));
   auto fd = open_beneath(dirfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   if (!fd) {
     if (fd.error().sys_errno == ELOOP)
@@ -265,7 +282,9 @@ Result<FileLock> FileLock::acquire(const fs::path& path) {
 
 Result<FileLock> FileLock::acquire_beneath(int dirfd, std::string_view name,
                                            const fs::path& shown) {
-  // O_NONBLOCK: a FIFO planted at the lock's name must not hang kiln.
+  TRY(refuse_special_beneath(dirfd, name, shown));
+  // O_NONBLOCK: a FIFO planted at the lock's name after that check must not
+  // hang kiln.
   auto fd = open_beneath(dirfd, name, O_RDWR | O_CREAT | O_NOCTTY | O_NONBLOCK, 0644);
   if (!fd) {
     if (fd.error().sys_errno == ELOOP)

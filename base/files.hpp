@@ -84,6 +84,10 @@ void force_nofollow_walk(bool on);
 // symlink or any other non-directory there is refused, naming `shown`.
 Result<Fd> ensure_dir_beneath(int dirfd, std::string_view name, mode_t mode,
                               const std::filesystem::path& shown);
+// Fails when `rel` beneath `dirfd` is a device, FIFO or socket: checked before
+// an open, so a planted device's driver never sees one. A symlink is left for
+// the open to refuse; a missing name passes.
+Status refuse_special_beneath(int dirfd, std::string_view rel, const std::filesystem::path& shown);
 // Opens `rel` beneath `dirfd` read-only and reads it whole, at most `limit`
 // bytes; it must be a regular file. `shown` names it in errors.
 Result<std::string> read_file_beneath(int dirfd, std::string_view rel,

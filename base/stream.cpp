@@ -54,7 +54,14 @@ Status HashingWriter::write(std::span<const std::byte> data) {
 }
 
 Result<size_t> VerifyingReader::read(std::span<std::byte> buf) {
+  if (failed_) return tl::unexpected(*failed_);
   if (done_) return size_t{0};
+  auto n = check(buf);
+  if (!n) failed_ = n.error();  // sticky: a later read never looks like a clean end
+  return n;
+}
+
+Result<size_t> VerifyingReader::check(std::span<std::byte> buf) {
   TRY_ASSIGN(size_t n, inner_.read(buf));
   if (n > 0) {
     seen_ += n;
@@ -66,16 +73,16 @@ Result<size_t> VerifyingReader::read(std::span<std::byte> buf) {
     std::byte extra;
     TRY_ASSIGN(size_t more, inner_.read(std::span(&extra, 1)));
     if (more > 0) return fail(what_, ": more bytes than the expected ", *size_);
-    done_ = true;
     std::string got = hash_.hex_final();
     if (got != hex_) return fail(what_, ": content has digest sha256:", got);
+    done_ = true;
     return n;
   }
-  done_ = true;
   if (size_ && seen_ != *size_)
     return fail(what_, ": size ", seen_, " does not match the expected ", *size_);
   std::string got = hash_.hex_final();
   if (got != hex_) return fail(what_, ": content has digest sha256:", got);
+  done_ = true;
   return size_t{0};
 }
 

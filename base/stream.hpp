@@ -117,6 +117,7 @@ class VerifyingReader : public Reader {
   Result<size_t> read(std::span<std::byte> buf) override;
 
  private:
+  Result<size_t> check(std::span<std::byte> buf);
   Reader& inner_;
   std::optional<uint64_t> size_;
   std::string hex_;
@@ -124,6 +125,7 @@ class VerifyingReader : public Reader {
   Sha256 hash_;
   uint64_t seen_ = 0;
   bool done_ = false;
+  std::optional<Error> failed_;
 };
 
 // Copies until end of stream; returns the number of bytes copied.

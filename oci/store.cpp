@@ -43,6 +43,8 @@ struct Store::Dirs {
 
 namespace {
 
+// Empty, or holding only what another kiln's first open of the same root
+// creates before it writes oci-layout: that open is still under way.
 bool dir_is_empty(int dirfd) {
   Fd dup(::fcntl(dirfd, F_DUPFD_CLOEXEC, 0));
   DIR* dir = dup ? ::fdopendir(dup.get()) : nullptr;
@@ -51,7 +53,9 @@ bool dir_is_empty(int dirfd) {
   bool empty = true;
   while (dirent* e = ::readdir(dir)) {
     std::string_view n = e->d_name;
-    if (n != "." && n != "..") {
+    bool ours = n == "." || n == ".." || n == "blobs" || n == "kiln" || n == "index.json" ||
+                n.starts_with(".tmp-");
+    if (!ours) {
       empty = false;
       break;
     }
@@ -106,7 +110,8 @@ Result<Store> Store::open(const fs::path& root) {
   TRY_ASSIGN(Fd blobs, ensure_dir_beneath(rfd, "blobs", 0755, root / "blobs"));
   TRY_ASSIGN(dirs->blobs,
              ensure_dir_beneath(blobs.get(), "sha256", 0755, root / "blobs" / "sha256"));
-  TRY_ASSIGN(dirs->kiln, ensure_dir_beneath(rfd, "kiln", 0755, root / "kiln"));
+  // kiln's own state is nobody else's business (0700), whatever the root's mode.
+  TRY_ASSIGN(dirs->kiln, ensure_dir_beneath(rfd, "kiln", 0700, root / "kiln"));
   TRY_ASSIGN(dirs->tmp, ensure_dir_beneath(dirs->kiln.get(), "tmp", 0755, root / "kiln" / "tmp"));
   Store store(root, std::move(dirs));
   if (fresh) {
@@ -216,6 +221,7 @@ class BlobReader : public Reader {
 
 Result<Fd> Store::open_blob_fd(const Digest& d) const {
   if (!d.verifiable()) return fail("blob ", d.str(), ": only sha256 content is supported");
+  TRY(refuse_special_beneath(dirs_->blobs.get(), d.hex(), "blob " + d.str()));
   // O_NONBLOCK: a FIFO planted in blobs/ must not hang the open; a regular
   // file ignores the flag.
   Fd fd(::openat(dirs_->blobs.get(), std::string(d.hex()).c_str(),

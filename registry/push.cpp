@@ -62,8 +62,7 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
     top_bytes = plan.manifests.back().second;
   }
   for (auto& b : plan.blobs)
-    if (!store.has_blob(b.digest))
-      return fail("blob ", b.digest.str(), " is missing from the store ", store.root().string());
+    TRY(store.blob_size(b.digest));  // says missing, a symlink, or not a regular file
 
   BlobSources sources(store);
   const std::string& registry = dest.client().registry();

@@ -31,6 +31,31 @@ TEST(VerifyingReader, RejectsWrongDigestAtEnd) {
   EXPECT_NE(r.error().what().find("blob x"), std::string::npos);
 }
 
+TEST(VerifyingReader, HoldsTheLastBytesUntilTheDigestMatched) {
+  // A consumer that stops after exactly `size` bytes (an HTTP body of that
+  // Content-Length) must never get a wrong blob whole: the read that would
+  // hand over the last byte fails instead.
+  StringReader src("abd");
+  VerifyingReader v(src, 3, kAbcHex, "blob x");
+  std::byte one[1];
+  size_t got = 0;
+  for (int i = 0; i < 2; ++i) {
+    auto n = v.read(one);
+    ASSERT_TRUE(n);
+    got += *n;
+  }
+  EXPECT_EQ(got, 2u);
+  auto last = v.read(one);
+  ASSERT_FALSE(last);
+  EXPECT_NE(last.error().what().find("content has digest"), std::string::npos);
+  EXPECT_FALSE(v.read(one)) << "the failure is sticky, never a clean end";
+  // A source longer than the size fails at the same read, not one later.
+  StringReader longer("abcd");
+  VerifyingReader v2(longer, 3, kAbcHex, "blob y");
+  std::byte three[3];
+  EXPECT_FALSE(v2.read(three));
+}
+
 TEST(VerifyingReader, RejectsExtraAndMissingBytes) {
   StringReader longer("abcd");
   VerifyingReader v1(longer, 3, kAbcHex, "blob");
