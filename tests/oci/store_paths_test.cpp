@@ -4,7 +4,15 @@
 // untouched, with openat2 and with the O_NOFOLLOW walk older kernels get.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstddef>
 
 #include "base/files.hpp"
 #include "oci/store.hpp"
@@ -155,6 +163,40 @@ TEST_P(StorePaths, OpenBeneathRefusesEveryKindOfEscape) {
   auto made = open_beneath(root.get(), "sub/new", O_WRONLY | O_CREAT | O_EXCL, 0600);
   EXPECT_TRUE(made);
   EXPECT_TRUE(fs::exists(dir / "root/sub/new"));
+}
+
+// Older container runtimes' seccomp profiles answer syscalls they do not know
+// with EPERM instead of ENOSYS: openat2 hidden that way must not break the
+// store (it falls back to the walk), and the walk must still refuse links.
+TEST(StorePathsSeccomp, Openat2RefusedWithEpermFallsBackToTheWalk) {
+  test::Scratch dir;
+  ASSERT_TRUE(Store::open(dir / "s"));
+  fs::create_directories(dir / "elsewhere");
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(code)), code};
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0)
+      ::_exit(3);
+    auto store = Store::open(dir / "s");
+    if (!store || !store->entries() || !store->put_blob_bytes("x")) ::_exit(1);
+    fs::remove(dir / "s/kiln/lock");
+    fs::create_symlink(dir / "elsewhere/lock", dir / "s/kiln/lock");
+    if (store->lock() || fs::exists(fs::symlink_status(dir / "elsewhere/lock"))) ::_exit(2);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: the store failed to open or work, 2: a link was "
+                                       "followed, 3: no seccomp here";
 }
 
 INSTANTIATE_TEST_SUITE_P(Walks, StorePaths, ::testing::Bool(),
