@@ -198,7 +198,9 @@ TEST_F(Commands, LayerCacheKeepsOverlayWhiteouts) {
   auto st = oci::Store::open(store());
   auto img = st->load_image("next");
   ASSERT_TRUE(img.has_value());
-  auto dirs = layers::unpacked_layers(*st, *img);
+  auto lease = oci::Lease::create(*st, "test");
+  ASSERT_TRUE(lease.has_value());
+  auto dirs = layers::unpacked_layers(*st, *img, *lease);
   ASSERT_TRUE(dirs.has_value()) << dirs.error().what();
   ASSERT_EQ(dirs->size(), 2u);
   EXPECT_EQ((*dirs)[1].filename().string(), std::string(img->config.diff_ids()[1].digest().hex()));
@@ -206,7 +208,7 @@ TEST_F(Commands, LayerCacheKeepsOverlayWhiteouts) {
   ASSERT_EQ(::lstat(((*dirs)[1] / "etc/passwd").c_str(), &sb), 0);
   EXPECT_TRUE(S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(0, 0));
   // A second call finds them in place.
-  auto again = layers::unpacked_layers(*st, *img);
+  auto again = layers::unpacked_layers(*st, *img, *lease);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(*again, *dirs);
 }
