@@ -213,6 +213,30 @@ TEST_F(Commands, LayerCacheKeepsOverlayWhiteouts) {
   EXPECT_EQ(*again, *dirs);
 }
 
+// An unpack in flight names its cache entries and layer blobs in a lease: an
+// rmi and prune meanwhile take neither, and the next prune after it ends does.
+TEST_F(Commands, LeasedLayerCacheEntriesSurviveRmiAndPrune) {
+  KILN_NEED_ROOT();
+  auto st = oci::Store::open(store());
+  auto img = st->load_image("next");
+  ASSERT_TRUE(img.has_value());
+  std::optional<oci::Lease> lease = oci::Lease::create(*st, "unpack").value();
+  auto dirs = layers::unpacked_layers(*st, *img, *lease);
+  ASSERT_TRUE(dirs.has_value()) << dirs.error().what();
+  const oci::Digest top_layer = img->manifest.layers()[1].digest;
+  auto rmi = oci::remove_images(*st, {img->name});
+  ASSERT_TRUE(rmi.has_value()) << rmi.error().what();
+  auto kept = oci::prune(*st);
+  ASSERT_TRUE(kept.has_value()) << kept.error().what();
+  EXPECT_TRUE(fs::is_directory((*dirs)[1]));
+  EXPECT_TRUE(st->has_blob(top_layer));
+  lease.reset();
+  auto gone = oci::prune(*st);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_FALSE(fs::exists((*dirs)[1]));
+  EXPECT_FALSE(st->has_blob(top_layer));
+}
+
 // A symlink planted where a layer-cache entry belongs (a store restored from a
 // CI cache, say) is never read: the entry is filled from the layer, the link
 // replaced, and what it pointed at is left alone.
