@@ -27,6 +27,7 @@ KILN_COMMAND(pull) {
             r.registry, r.repository,
             registry::ClientOptions::from_flags(g.tls_verify, g.cert_dir, g.authfile));
         TRY_ASSIGN(auto res, registry::pull_image(remote, r.identifier(), store, t));
+        // res.lease lives until here: the blobs are named before it goes.
         TRY(store.set_name(r.str(), res.target));
         cli::print_line(res.target.digest.str());
         return {};

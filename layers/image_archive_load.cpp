@@ -16,6 +16,7 @@
 #include "layers/compression.hpp"
 #include "layers/image_archive.hpp"
 #include "oci/json.hpp"
+#include "oci/lease.hpp"
 #include "oci/media_types.hpp"
 #include "oci/reference.hpp"
 
@@ -173,9 +174,11 @@ class Extracted {
 };
 
 // Stores blobs, remembering the new ones so a failed load can take them back.
+// Each is named in the load's lease before it is looked for or stored, so a
+// prune before the images are named leaves it alone.
 class BlobSink {
  public:
-  explicit BlobSink(oci::Store& store) : store_(store) {}
+  BlobSink(oci::Store& store, oci::Lease lease) : store_(store), lease_(std::move(lease)) {}
   ~BlobSink() {
     if (committed_) return;
     for (auto& d : added_)
@@ -184,6 +187,7 @@ class BlobSink {
   Status put(const Member& m, const std::optional<Digest>& expected) {
     if (expected && m.digest != *expected)
       return fail("archive member for ", expected->str(), " has digest ", m.digest.str());
+    TRY(lease_.add(m.digest));
     if (store_.has_blob(m.digest)) return {};
     TRY_ASSIGN(Fd fd, open_file(m.file, O_RDONLY));
     FdReader r(std::move(fd));
@@ -193,6 +197,7 @@ class BlobSink {
   }
   Result<oci::BlobInfo> put_bytes(std::string_view bytes) {
     Digest d = Digest::of_bytes(bytes);
+    TRY(lease_.add(d));
     bool had = store_.has_blob(d);
     TRY_ASSIGN(auto info, store_.put_blob_bytes(bytes));
     if (!had) added_.push_back(d);
@@ -202,6 +207,7 @@ class BlobSink {
 
  private:
   oci::Store& store_;
+  oci::Lease lease_;
   std::vector<Digest> added_;
   bool committed_ = false;
 };
@@ -355,7 +361,8 @@ Result<std::vector<LoadedImage>> load_oci(BlobSink& sink, const Extracted& x, co
 Result<std::vector<LoadedImage>> load_archive(oci::Store& store, const fs::path& in) {
   TRY_ASSIGN(auto scratch, TempDir::create(store.tmp_dir(), "load-"));
   TRY_ASSIGN(auto x, Extracted::read(in, scratch.path()));
-  BlobSink sink(store);
+  TRY_ASSIGN(auto lease, oci::Lease::create(store, "load " + in.string()));
+  BlobSink sink(store, std::move(lease));
   std::vector<LoadedImage> images;
   if (x.find("oci-layout") && x.find("index.json")) {
     TRY_ASSIGN(images, load_oci(sink, x, in));

@@ -27,7 +27,9 @@ Status check_layers(const oci::LocalImage& image) {
 // The image's layers from the cache, merged bottom first onto `root`.
 Status merge_all(const oci::Store& store, const oci::LocalImage& image, const fs::path& root,
                  const ApplyOptions& opts) {
-  TRY_ASSIGN(auto dirs, unpacked_layers(store, image));
+  // Held until the merge is done: the entries are read until then.
+  TRY_ASSIGN(auto lease, oci::Lease::create(store, "unpack " + image.manifest.digest().str()));
+  TRY_ASSIGN(auto dirs, unpacked_layers(store, image, lease));
   for (auto& d : dirs)
     TRY(merge_layer_dir(d, root, opts));
   return {};
@@ -91,13 +93,14 @@ Status export_image(const oci::Store& store, const oci::LocalImage& image, Write
 
 Result<fs::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& layer,
                                 const oci::DiffId& diff_id, const std::vector<fs::path>& lowers,
-                                const oci::Digest& chain_id) {
+                                const oci::Digest& chain_id, oci::Lease& lease) {
   if (!diff_id.digest().verifiable()) return fail("diff-id ", diff_id.str(), " is not sha256");
   // Entries are reached from the layer cache's fd: a symlink planted at an
   // entry's name is never followed (it is not "present", and the fill below
   // replaces it).
   TRY_ASSIGN(Fd cache, store.state_dir("layers"));
   std::string diff_name(diff_id.digest().hex()), chain_name(chain_id.hex());
+  TRY(lease.add(oci::LeaseNames{{layer.digest}, {diff_name, chain_name}}));
   auto present = [&](const std::string& name) {
     struct stat st;
     return ::fstatat(cache.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -140,15 +143,15 @@ Result<fs::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& 
   return final_dir;
 }
 
-Result<std::vector<fs::path>> unpacked_layers(const oci::Store& store,
-                                              const oci::LocalImage& image) {
+Result<std::vector<fs::path>> unpacked_layers(const oci::Store& store, const oci::LocalImage& image,
+                                              oci::Lease& lease) {
   TRY(check_layers(image));
   auto diff_ids = image.config.diff_ids();
   auto chain_ids = image.config.chain_ids();
   std::vector<fs::path> out;
   for (size_t i = 0; i < diff_ids.size(); ++i) {
-    TRY_ASSIGN(auto p,
-               unpacked_layer(store, image.manifest.layers()[i], diff_ids[i], out, chain_ids[i]));
+    TRY_ASSIGN(auto p, unpacked_layer(store, image.manifest.layers()[i], diff_ids[i], out,
+                                      chain_ids[i], lease));
     out.push_back(std::move(p));
   }
   return out;

@@ -16,6 +16,7 @@
 #include "base/result.hpp"
 #include "base/stream.hpp"
 #include "layers/apply.hpp"
+#include "oci/lease.hpp"
 #include "oci/store.hpp"
 
 namespace kiln::layers {
@@ -40,13 +41,17 @@ Status export_image(const oci::Store& store, const oci::LocalImage& image, Write
 // `lowers` are the entries of the layers below (bottom first): a hardlink to
 // a file of theirs is copied up, and since that entry then depends on what
 // lies below, it is STORE/kiln/layers/<chain-id hex>/ instead.
+// `lease` names both possible entries (and the layer blob) before either is
+// looked for, so prune leaves the entry alone while the caller, who keeps the
+// lease, still uses the returned directory.
 Result<std::filesystem::path> unpacked_layer(const oci::Store& store, const oci::Descriptor& layer,
                                              const oci::DiffId& diff_id,
                                              const std::vector<std::filesystem::path>& lowers,
-                                             const oci::Digest& chain_id);
+                                             const oci::Digest& chain_id, oci::Lease& lease);
 
-// Every layer of an image in the cache, bottom first.
+// Every layer of an image in the cache, bottom first, named in `lease`.
 Result<std::vector<std::filesystem::path>> unpacked_layers(const oci::Store& store,
-                                                           const oci::LocalImage& image);
+                                                           const oci::LocalImage& image,
+                                                           oci::Lease& lease);
 
 }  // namespace kiln::layers

@@ -9,6 +9,8 @@
 #include <filesystem>
 
 #include "base/fd.hpp"
+#include "base/stream.hpp"
+#include "oci/lease.hpp"
 #include "oci/media_types.hpp"
 
 namespace kiln::oci {
@@ -169,6 +171,37 @@ Status remove_unreached(Store& store, const Reachable& keep, PruneReport& report
   return {};
 }
 
+// Adds what every live lease names to `keep` (see oci/lease.hpp); the store
+// lock is held. With `clear`, dead leases and anything in leases/ that is not
+// a regular file (never followed) are removed.
+Status keep_leased(const Store& store, bool clear, Reachable& keep, PruneReport& report) {
+  TRY_ASSIGN(Fd dir, store.state_dir("leases"));
+  fs::path shown = store.kiln_dir() / "leases";
+  TRY_ASSIGN(auto entries, list_fd(dir.get(), shown));
+  for (auto& e : entries) {
+    if (e.type != S_IFREG) {
+      if (clear && remove_entry(dir.get(), shown, e)) report.leases_cleared.push_back(e.name);
+      continue;
+    }
+    Fd fd(::openat(dir.get(), e.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!fd && errno == ENOENT) continue;  // released since the listing
+    if (!fd) return fail_errno(errno, "open lease " + (shown / e.name).string());
+    if (::flock(fd.get(), LOCK_SH | LOCK_NB) == 0) {
+      // Nobody holds it: its holder is gone (a lock dies with its process).
+      if (clear && ::unlinkat(dir.get(), e.name.c_str(), 0) == 0)
+        report.leases_cleared.push_back(e.name);
+      continue;
+    }
+    if (errno != EWOULDBLOCK) return fail_errno(errno, "lock lease " + (shown / e.name).string());
+    FdReader r(std::move(fd));
+    TRY_ASSIGN(std::string text, read_all(r, 16 << 20, (shown / e.name).string()));
+    LeaseNames names = parse_lease(text);
+    keep.blobs.insert(names.blobs.begin(), names.blobs.end());
+    keep.diff_ids.insert(names.layers.begin(), names.layers.end());
+  }
+  return {};
+}
+
 // True when some process holds a layer-cache fill lock (".<diff-id>.lock").
 bool layer_fill_running(int layers_fd, const fs::path& shown) {
   auto entries = list_fd(layers_fd, shown);
@@ -267,6 +300,7 @@ Result<PruneReport> prune(Store& store) {
   std::vector<std::string> problems;
   Reachable keep = walk_roots(store, roots, &problems);
   PruneReport report;
+  TRY(keep_leased(store, true, keep, report));
   TRY(remove_unreached(store, keep, report));
   TRY_ASSIGN(Fd tmp_fd, store.state_dir("tmp"));
   remove_stale(tmp_fd.get(), store.tmp_dir(), "");
@@ -299,6 +333,7 @@ Result<PruneReport> remove_images(Store& store, const std::vector<std::string>& 
   Reachable gone = walk_roots(store, removed, nullptr);
   Reachable keep = walk_roots(store, after, nullptr);
   PruneReport report;
+  TRY(keep_leased(store, false, keep, report));
   for (auto& d : gone.blobs) {
     if (keep.blobs.count(d)) continue;
     auto size = store.blob_size(d);

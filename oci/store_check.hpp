@@ -34,13 +34,16 @@ struct PruneReport {
   std::vector<Digest> blobs_removed;
   std::vector<std::string> layers_removed;  // unpacked-layer dirs (diff-id hex)
   int64_t bytes_freed = 0;
+  std::vector<std::string> leases_cleared;  // dead leases (and non-files) removed from leases/
 };
-// Removes blobs and unpacked layers nothing in index.json reaches, and
+// Removes blobs and unpacked layers nothing in index.json or a live lease
+// (oci/lease.hpp) reaches, dead leases, and
 // temporaries (kiln/tmp, half-filled layer-cache entries) older than an hour:
 // younger ones may belong to a running kiln.
 Result<PruneReport> prune(Store& store);
 
-// Removes the names, then the blobs only they reached. Fails, changing
+// Removes the names, then the blobs only they reached and no live lease
+// names (dead leases are left for prune). Fails, changing
 // nothing, when any name is unknown.
 Result<PruneReport> remove_images(Store& store, const std::vector<std::string>& names);
 

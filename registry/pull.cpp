@@ -12,6 +12,17 @@ Result<TransferResult> pull_image(Remote& remote, const std::string& reference, 
   TRY_ASSIGN(auto img, resolve_remote(remote, reference, opts.platforms));
   TransferResult res;
   res.target = img.target;
+  // Every name goes into the lease before anything is looked for or stored:
+  // a blob found present now stays present.
+  TRY_ASSIGN(auto lease, oci::Lease::create(store, "pull " + remote.name() + " " + reference));
+  oci::LeaseNames names;
+  for (auto& b : img.blobs)
+    names.blobs.push_back(b.digest);
+  for (auto& m : img.manifests)
+    names.blobs.push_back(oci::Digest::of_bytes(m.bytes));
+  if (img.keep_index) names.blobs.push_back(oci::Digest::of_bytes(img.top.bytes));
+  TRY(lease.add(names));
+  res.lease = std::move(lease);
   std::vector<oci::Descriptor> todo;
   for (auto& b : img.blobs) {
     if (store.has_blob(b.digest)) {

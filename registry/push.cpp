@@ -45,12 +45,21 @@ BlobOpener bytes_opener(std::string bytes) {
 
 Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor& top, Remote& dest,
                                   const std::string& tag, const TransferOptions& opts) {
+  // Names each blob before it is read, so an rmi and prune meanwhile cannot
+  // take what is being sent.
+  TRY_ASSIGN(auto lease,
+             oci::Lease::create(store, "push " + top.digest.str() + " to " + dest.name()));
+  TRY(lease.add(top.digest));
   LocalPlan plan;
   std::string top_bytes;
   if (oci::media::is_index(top.media_type)) {
     TRY_ASSIGN(top_bytes, store.read_blob(top.digest));
     auto ix = oci::Index::parse(top_bytes, top.media_type);
     if (!ix) return fail("index ", top.digest.str(), ": ", ix.error().message);
+    oci::LeaseNames children;
+    for (auto& child : ix->manifests())
+      children.blobs.push_back(child.digest);
+    TRY(lease.add(children));
     for (auto& child : ix->manifests()) {
       if (!store.has_blob(child.digest))
         return fail("index ", top.digest.str(), ": manifest ", child.digest.str(),
@@ -61,6 +70,10 @@ Result<TransferResult> push_image(const oci::Store& store, const oci::Descriptor
     TRY(plan_manifest(store, top, plan));
     top_bytes = plan.manifests.back().second;
   }
+  oci::LeaseNames blobs;
+  for (auto& b : plan.blobs)
+    blobs.blobs.push_back(b.digest);
+  TRY(lease.add(blobs));
   for (auto& b : plan.blobs)
     TRY(store.blob_size(b.digest));  // says missing, a symlink, or not a regular file
 

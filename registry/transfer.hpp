@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/result.hpp"
+#include "oci/lease.hpp"
 #include "oci/manifest.hpp"
 #include "oci/platform.hpp"
 #include "oci/store.hpp"
@@ -48,10 +49,14 @@ struct TransferResult {
   oci::Descriptor target;  // what was stored / pushed under the name
   int blobs_moved = 0, blobs_skipped = 0, blobs_mounted = 0;
   int64_t bytes_moved = 0;
+  // pull: names every blob of the image, so a prune cannot take them before
+  // the caller has named the image; drop it only after that.
+  std::optional<oci::Lease> lease;
 };
 
 // Pulls `reference` (tag or digest) into the store. The caller names it
-// (Store::set_name) with the returned target.
+// (Store::set_name) with the returned target while it still holds the
+// returned lease.
 Result<TransferResult> pull_image(Remote& remote, const std::string& reference, oci::Store& store,
                                   const TransferOptions& opts);
 

@@ -198,7 +198,9 @@ TEST_F(Commands, LayerCacheKeepsOverlayWhiteouts) {
   auto st = oci::Store::open(store());
   auto img = st->load_image("next");
   ASSERT_TRUE(img.has_value());
-  auto dirs = layers::unpacked_layers(*st, *img);
+  auto lease = oci::Lease::create(*st, "test");
+  ASSERT_TRUE(lease.has_value());
+  auto dirs = layers::unpacked_layers(*st, *img, *lease);
   ASSERT_TRUE(dirs.has_value()) << dirs.error().what();
   ASSERT_EQ(dirs->size(), 2u);
   EXPECT_EQ((*dirs)[1].filename().string(), std::string(img->config.diff_ids()[1].digest().hex()));
@@ -206,9 +208,33 @@ TEST_F(Commands, LayerCacheKeepsOverlayWhiteouts) {
   ASSERT_EQ(::lstat(((*dirs)[1] / "etc/passwd").c_str(), &sb), 0);
   EXPECT_TRUE(S_ISCHR(sb.st_mode) && sb.st_rdev == makedev(0, 0));
   // A second call finds them in place.
-  auto again = layers::unpacked_layers(*st, *img);
+  auto again = layers::unpacked_layers(*st, *img, *lease);
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(*again, *dirs);
+}
+
+// An unpack in flight names its cache entries and layer blobs in a lease: an
+// rmi and prune meanwhile take neither, and the next prune after it ends does.
+TEST_F(Commands, LeasedLayerCacheEntriesSurviveRmiAndPrune) {
+  KILN_NEED_ROOT();
+  auto st = oci::Store::open(store());
+  auto img = st->load_image("next");
+  ASSERT_TRUE(img.has_value());
+  std::optional<oci::Lease> lease = oci::Lease::create(*st, "unpack").value();
+  auto dirs = layers::unpacked_layers(*st, *img, *lease);
+  ASSERT_TRUE(dirs.has_value()) << dirs.error().what();
+  const oci::Digest top_layer = img->manifest.layers()[1].digest;
+  auto rmi = oci::remove_images(*st, {img->name});
+  ASSERT_TRUE(rmi.has_value()) << rmi.error().what();
+  auto kept = oci::prune(*st);
+  ASSERT_TRUE(kept.has_value()) << kept.error().what();
+  EXPECT_TRUE(fs::is_directory((*dirs)[1]));
+  EXPECT_TRUE(st->has_blob(top_layer));
+  lease.reset();
+  auto gone = oci::prune(*st);
+  ASSERT_TRUE(gone.has_value());
+  EXPECT_FALSE(fs::exists((*dirs)[1]));
+  EXPECT_FALSE(st->has_blob(top_layer));
 }
 
 // A symlink planted where a layer-cache entry belongs (a store restored from a

@@ -15,6 +15,36 @@ namespace {
 
 using registry::remote_for;
 
+// kiln rmi and prune while a push is sending the image: the push's lease keeps
+// every blob it has still to send, and the prune after the push takes them.
+TEST(RegistryPlain, RmiAndPruneDuringAPushTakeNothingItSends) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  Scratch s;
+  auto store = oci::Store::open(s / "a");
+  ASSERT_TRUE(store);
+  auto img = make_image(*store, "example.com/src:1", {1000, 300000, 5 << 20});
+  auto remote = remote_for(reg.host(), "team/app", fast_options());
+  registry::TransferOptions opts;
+  opts.jobs = 1;  // one blob at a time: the rest are still to be read
+  bool pruned = false;
+  opts.progress = [&](const std::string& line) {
+    if (pruned || !line.starts_with("Copied blob")) return;
+    pruned = true;
+    auto rmi = oci::remove_images(*store, {"example.com/src:1"});
+    EXPECT_TRUE(rmi) << rmi.error().what();
+    auto pr = oci::prune(*store);
+    EXPECT_TRUE(pr) << pr.error().what();
+  };
+  auto pushed = registry::push_image(*store, img.top, remote, "v1", opts);
+  ASSERT_TRUE(pushed) << pushed.error().what();
+  EXPECT_TRUE(pruned);
+  EXPECT_EQ(pushed->blobs_moved, 4);
+  auto gone = oci::prune(*store);
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->blobs_removed.size(), img.blobs.size() + 1);  // and the manifest
+}
+
 TEST(RegistryPlain, PushThenPullRoundTrip) {
   KILN_REQUIRE_PEER("docker-registry");
   RegistryServer reg;
