@@ -218,4 +218,10 @@ std::string Reference::identifier() const {
   return digest ? digest->str() : tag;
 }
 
+std::string Reference::pull_ref() const {
+  std::string s = name();
+  s.append(digest ? "@" : ":").append(identifier());
+  return s;
+}
+
 }  // namespace kiln::oci
