@@ -1,4 +1,5 @@
-// kiln ref REF: the parsed, normalized reference, for scripts.
+// kiln ref REF: the parsed, normalized reference, for scripts, and the one a pull
+// fetches (the digest wins over a tag).
 #include "cli/command.hpp"
 #include "oci/reference.hpp"
 
@@ -17,12 +18,13 @@ KILN_COMMAND(ref) {
             {"tag", r.tag.empty() ? nlohmann::json() : nlohmann::json(r.tag)},
             {"digest", r.digest ? nlohmann::json(r.digest->str()) : nlohmann::json()},
             {"familiar", r.familiar()},
-            {"familiar_name", r.familiar_name()}};
+            {"familiar_name", r.familiar_name()},
+            {"pull", r.pull_ref()}};
         if (format == "json") {
           print_json(j);
         } else {
           for (const char* key :
-               {"reference", "registry", "repository", "tag", "digest", "familiar"}) {
+               {"reference", "registry", "repository", "tag", "digest", "familiar", "pull"}) {
             const auto& v = j[key];
             print_line(std::string(key) + ": " + (v.is_null() ? "" : v.get<std::string>()));
           }

@@ -8,7 +8,7 @@ nlohmann::json Descriptor::to_json() const {
   j["digest"] = digest.str();
   j["size"] = size;
   if (!annotations.empty()) j["annotations"] = annotations;
-  if (platform) j["platform"] = *platform;
+  if (platform) j["platform"] = platform_to_json(*platform);
   if (!urls.empty()) j["urls"] = urls;
   if (!artifact_type.empty()) j["artifactType"] = artifact_type;
   return j;

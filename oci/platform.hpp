@@ -1,35 +1,21 @@
-// Platform: os/architecture[/variant], normalized as the OCI image-spec and
-// containerd's platform matcher do (aarch64 → arm64, arm64 ≡ arm64/v8, …).
+// Platform in the image model: the one kiln::Platform (base/platform.hpp:
+// parsing, containerd's normalisation and matching), plus its JSON form in
+// descriptors and image configs.
 #pragma once
 
 #include <nlohmann/json_fwd.hpp>
-#include <optional>
-#include <string>
-#include <vector>
 
+#include "base/platform.hpp"
 #include "base/result.hpp"
 
 namespace kiln::oci {
 
-struct Platform {
-  std::string os;
-  std::string architecture;
-  std::string variant;
-  std::string os_version;
-  std::vector<std::string> os_features;
+using Platform = kiln::Platform;
 
-  // "linux/arm64/v8", "linux/amd64", "arm64" (os defaults to linux).
-  static Result<Platform> parse(std::string_view s);
-  static Platform host();
-  // Canonical spelling: amd64 not x86_64, arm64 without the default v8, arm with v7 default.
-  Platform normalized() const;
-  std::string str() const;  // "linux/arm64" or "linux/arm/v7"
-  // True when an image for `have` runs where `*this` is wanted.
-  bool matches(const Platform& have) const;
-  bool operator==(const Platform&) const = default;
-};
-
-void to_json(nlohmann::json& j, const Platform& p);
+// Explicit functions, not nlohmann's to_json hook: ADL would look for that in
+// namespace kiln, where JSON has no place. Variant, os.version and os.features
+// are written only when set.
+nlohmann::json platform_to_json(const Platform& p);
 Result<Platform> platform_from_json(const nlohmann::json& j);
 
 }  // namespace kiln::oci

@@ -100,12 +100,19 @@ bool is_64_hex(std::string_view s) {
   return true;
 }
 
+// Strings here are appended, never built as `"literal" + std::string(...)`:
+// GCC 12 at -O3 sees a false overlap (-Wrestrict) in operator+(const char*,
+// std::string&&).
 std::string quoted(std::string_view s) {
-  return "\"" + std::string(s.substr(0, 300)) + (s.size() > 300 ? "…" : "") + "\"";
+  std::string out = "\"";
+  out.append(s.substr(0, 300));
+  if (s.size() > 300) out.append("…");
+  out.append("\"");
+  return out;
 }
 
 Result<Reference> parse_impl(std::string_view s, bool default_tag) {
-  auto bad = [&](std::string_view why) { return fail("invalid reference ", quoted(s), ": ", why); };
+  auto bad = [&](auto&&... why) { return fail("invalid reference ", quoted(s), ": ", why...); };
   if (s.empty()) return bad("repository name must have at least one component");
   if (is_64_hex(s)) return bad("a 64-character hexadecimal string is an image ID, not a name");
   for (char c : s)
@@ -139,26 +146,26 @@ Result<Reference> parse_impl(std::string_view s, bool default_tag) {
   }
   if (!has_domain) ref.registry = std::string(kDockerHub);
   if (ref.registry == "index.docker.io") ref.registry = std::string(kDockerHub);
-  if (!valid_domain(ref.registry)) return bad("invalid registry host \"" + ref.registry + "\"");
+  if (!valid_domain(ref.registry)) return bad("invalid registry host \"", ref.registry, "\"");
 
   std::string_view path = remainder;
   if (auto colon = remainder.find(':'); colon != std::string_view::npos) {
     path = remainder.substr(0, colon);
     ref.tag = std::string(remainder.substr(colon + 1));
     if (!valid_tag(ref.tag))
-      return bad("invalid tag \"" + ref.tag.substr(0, 200) +
+      return bad("invalid tag \"", std::string_view(ref.tag).substr(0, 200),
                  "\" (letters, digits, '_', '.', '-'; at most 128; not starting with '.' or '-')");
   }
   if (path.empty()) return bad("repository name must have at least one component");
   for (char c : path)
     if (std::isupper(static_cast<unsigned char>(c)))
-      return bad("repository name \"" + std::string(path.substr(0, 200)) + "\" must be lowercase");
+      return bad("repository name \"", path.substr(0, 200), "\" must be lowercase");
   size_t start = 0;
   for (;;) {
     size_t next = path.find('/', start);
     std::string_view comp = path.substr(start, next - start);
     if (!valid_path_component(comp))
-      return bad("invalid repository path component \"" + std::string(comp.substr(0, 200)) +
+      return bad("invalid repository path component \"", comp.substr(0, 200),
                  "\" (lower-case letters and digits, separated by '.', '_', '__' or '-')");
     if (next == std::string_view::npos) break;
     start = next + 1;
@@ -209,6 +216,12 @@ std::string Reference::familiar() const {
 
 std::string Reference::identifier() const {
   return digest ? digest->str() : tag;
+}
+
+std::string Reference::pull_ref() const {
+  std::string s = name();
+  s.append(digest ? "@" : ":").append(identifier());
+  return s;
 }
 
 }  // namespace kiln::oci

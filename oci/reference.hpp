@@ -32,8 +32,11 @@ struct Reference {
   std::string str() const;                                          // name[:tag][@digest]
   std::string familiar() const;  // Docker's short form: "ubuntu:latest"
   std::string familiar_name() const;
-  // The tag, or the digest when there is none: what a registry's manifest URL takes.
+  // What a registry's manifest URL takes: the digest when there is one (so
+  // `busybox:latest@sha256:…` is pulled by digest, as docker pulls it), else the tag.
   std::string identifier() const;
+  // The reference a pull fetches: name@digest when a digest is given, else name:tag.
+  std::string pull_ref() const;
 };
 
 }  // namespace kiln::oci

@@ -92,11 +92,17 @@ Result<BuildPlan> plan_build(const Containerfile& cf, const BuildOptions& opts) 
   const Platform& bp = opts.build_platform;
   const Platform& tp = opts.target_platform;
   std::string target_name = opts.target;
-  const std::pair<const char*, std::string> predefined[] = {
-      {"BUILDPLATFORM", bp.str()},   {"BUILDOS", bp.os},           {"BUILDOSVERSION", ""},
-      {"BUILDARCH", bp.arch},        {"BUILDVARIANT", bp.variant}, {"TARGETPLATFORM", tp.str()},
-      {"TARGETOS", tp.os},           {"TARGETOSVERSION", ""},      {"TARGETARCH", tp.arch},
-      {"TARGETVARIANT", tp.variant}, {"TARGETSTAGE", target_name}};
+  const std::pair<const char*, std::string> predefined[] = {{"BUILDPLATFORM", bp.str()},
+                                                            {"BUILDOS", bp.os},
+                                                            {"BUILDOSVERSION", ""},
+                                                            {"BUILDARCH", bp.architecture},
+                                                            {"BUILDVARIANT", bp.variant},
+                                                            {"TARGETPLATFORM", tp.str()},
+                                                            {"TARGETOS", tp.os},
+                                                            {"TARGETOSVERSION", ""},
+                                                            {"TARGETARCH", tp.architecture},
+                                                            {"TARGETVARIANT", tp.variant},
+                                                            {"TARGETSTAGE", target_name}};
   for (auto& [name, value] : predefined) {
     auto it = opts.build_args.find(name);
     plan.global_args.push_back({name, it != opts.build_args.end() ? it->second : value});

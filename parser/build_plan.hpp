@@ -19,25 +19,22 @@
 #include <string>
 #include <vector>
 
+#include "base/platform.hpp"
 #include "base/result.hpp"
 #include "parser/containerfile.hpp"
 #include "parser/shell_expander.hpp"
 
 namespace kiln::parser {
 
-struct Platform {
-  std::string os, arch, variant;
-  std::string str() const;  // "linux/arm/v7"
-  // "linux/amd64", "linux/arm64/v8", "linux/arm/v7"; arch aliases normalised.
-  static Result<Platform> parse(std::string_view s);
-};
-Platform host_platform();  // from uname(2)
+// FROM --platform and the BUILD*/TARGET* ARGs use the one platform type,
+// normalised as containerd (and so BuildKit) normalises it.
+using Platform = kiln::Platform;
 
 struct BuildOptions {
   std::map<std::string, std::string> build_args;  // --build-arg K=V
   std::string target;                             // --target; "" = the last stage
-  Platform build_platform = host_platform();
-  Platform target_platform = host_platform();
+  Platform build_platform = Platform::host();
+  Platform target_platform = Platform::host();
 };
 
 struct ArgValue {

@@ -271,7 +271,10 @@ Result<IgnoreMatcher> IgnoreMatcher::create(const std::vector<IgnoreLine>& lines
     std::string_view t = text::trim_space(l.pattern);
     if (t.empty()) continue;
     std::string p = go_clean(t);
-    std::string where = std::string(source) + (l.line ? ":" + std::to_string(l.line) : "");
+    // Appended, not `":" + std::to_string(...)`: GCC 12 at -O3 sees a false
+    // overlap (-Wrestrict) in operator+(const char*, std::string&&).
+    std::string where(source);
+    if (l.line) where.append(":").append(std::to_string(l.line));
     Pattern pat;
     if (p[0] == '!') {
       if (p.size() == 1) return fail(where, ": illegal exclusion pattern: \"!\"");

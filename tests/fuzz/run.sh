@@ -26,13 +26,14 @@ common=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$root"
 # What each target links besides its own fuzz_TARGET.cpp: kiln sources
 # (relative to the root; each compiled once, shared by every target that
 # names it) and system libraries.
-parser_srcs="$(cd "$root" && echo parser/*.cpp) base/result.cpp"
+parser_srcs="$(cd "$root" && echo parser/*.cpp) base/platform.cpp base/result.cpp"
 declare -A srcs=(
   [parser]=$parser_srcs [expander]=$parser_srcs [ignore]=$parser_srcs [regex]=$parser_srcs
   [tar]="layers/tar_reader.cpp layers/tar_entry.cpp base/stream.cpp base/sha256.cpp
          base/result.cpp"
   [manifest]="oci/manifest.cpp oci/descriptor.cpp oci/config.cpp oci/digest.cpp oci/json.cpp
-              oci/media_types.cpp oci/platform.cpp base/sha256.cpp base/result.cpp"
+              oci/media_types.cpp oci/platform.cpp base/platform.cpp base/sha256.cpp
+              base/result.cpp"
   [reference]="oci/reference.cpp oci/digest.cpp base/sha256.cpp base/result.cpp"
   [www_authenticate]="registry/www_authenticate.cpp registry/url.cpp registry/scope.cpp
                       base/result.cpp"

@@ -339,6 +339,14 @@ TEST_F(StoreInterop, RefPrintsTheNormalizedParts) {
   auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["reference"], "docker.io/library/ubuntu:latest");
   EXPECT_EQ(j["familiar"], "ubuntu:latest");
+  EXPECT_EQ(j["pull"], "docker.io/library/ubuntu:latest");
+  // A digest wins over the tag: that is what a pull fetches.
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  r = run({kiln::test::kiln_bin(), "ref", "busybox:latest@" + digest});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("\ntag: latest\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\npull: docker.io/library/busybox@" + digest + "\n"), std::string::npos)
+      << r.out;
   auto bad = run({kiln::test::kiln_bin(), "ref", "docker.io/UPPER/case"});
   EXPECT_EQ(bad.status, 1);
   auto usage = run({kiln::test::kiln_bin(), "ref"});

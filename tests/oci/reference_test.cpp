@@ -113,6 +113,10 @@ TEST(Reference, IdentifierPrefersDigest) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->identifier(), kDigest);
   EXPECT_EQ(Reference::parse("a/b")->identifier(), "latest");
+  EXPECT_EQ(r->pull_ref(), "docker.io/a/b@" + kDigest);
+  EXPECT_EQ(Reference::parse("a/b:t")->pull_ref(), "docker.io/a/b:t");
+  EXPECT_EQ(Reference::parse("localhost:5000/b@" + kDigest)->pull_ref(),
+            "localhost:5000/b@" + kDigest);
 }
 
 }  // namespace

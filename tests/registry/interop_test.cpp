@@ -115,6 +115,33 @@ TEST_F(KilnCli, PushPullRemoteCommandsCopyAndDelete) {
       << r.err;
 }
 
+// A reference with a tag and a digest is pulled by the digest, as docker
+// pulls it, even when the tag names another image; `kiln ref` says so.
+TEST_F(KilnCli, PullWithTagAndDigestFetchesTheDigest) {
+  KILN_REQUIRE_PEER("docker-registry");
+  RegistryServer reg;
+  auto store = oci::Store::open(s / "root");
+  auto tagged = make_image(*store, "example.com/pin/app:1", {1500}, 33);
+  auto pinned = make_image(*store, "example.com/pin/app:2", {2500}, 34);
+  auto remote = remote_for(reg.host(), "pin/app", fast_options());
+  ASSERT_TRUE(registry::push_image(*store, tagged.top, remote, "v1", {}));
+  ASSERT_TRUE(registry::push_image(*store, pinned.top, remote, "v2", {}));
+  std::string ref = reg.host() + "/pin/app:v1@" + pinned.top.digest.str();
+
+  auto r = kiln({"ref", "--format", "json", ref});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["pull"],
+            reg.host() + "/pin/app@" + pinned.top.digest.str());
+
+  r = kiln_in(s / "other", {"pull", "-q", ref});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, pinned.top.digest.str() + "\n");
+  auto other = oci::Store::open(s / "other");
+  auto loaded = other->load_image(ref);
+  ASSERT_TRUE(loaded) << loaded.error().what();
+  EXPECT_EQ(loaded->top.digest, pinned.top.digest);
+}
+
 TEST_F(KilnCli, LoginChecksCredentialsBeforeStoringThem) {
   KILN_REQUIRE_PEER("docker-registry");
   KILN_REQUIRE_PEER("htpasswd");
