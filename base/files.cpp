@@ -135,10 +135,15 @@ Status refuse_special_beneath(int dirfd, std::string_view rel, const fs::path& s
   return {};
 }
 
-Result<std::string> read_file_beneath(int dirfd, std::string_view rel, const fs::path& shown,
-                                      size_t limit) {
+namespace {
+
+// `rel` beneath `dirfd`, never through a symlink, and only a regular file: a
+// device or FIFO is refused before the open (refuse_special_beneath), and
+// O_NONBLOCK keeps one planted after that check from hanging the open.
+Result<Fd> open_regular_beneath(int dirfd, std::string_view rel, int flags, mode_t mode,
+                                const fs::path& shown) {
   TRY(refuse_special_beneath(dirfd, rel, shown));
-  auto fd = open_beneath(dirfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+  auto fd = open_beneath(dirfd, rel, flags | O_NOCTTY | O_NONBLOCK, mode);
   if (!fd) {
     if (fd.error().sys_errno == ELOOP)
       return fail(shown.string(), ": is a symlink; kiln never follows a symlink inside its store");
@@ -147,7 +152,15 @@ Result<std::string> read_file_beneath(int dirfd, std::string_view rel, const fs:
   struct stat st;
   if (::fstat(fd->get(), &st) != 0) return fail_errno(errno, shown.string());
   if (!S_ISREG(st.st_mode)) return fail(shown.string(), ": not a regular file");
-  FdReader r(std::move(*fd));
+  return fd;
+}
+
+}  // namespace
+
+Result<std::string> read_file_beneath(int dirfd, std::string_view rel, const fs::path& shown,
+                                      size_t limit) {
+  TRY_ASSIGN(Fd fd, open_regular_beneath(dirfd, rel, O_RDONLY, 0, shown));
+  FdReader r(std::move(fd));
   auto out = read_all(r, limit, shown.string());
   if (!out) return tl::unexpected(with_context(std::move(out).error(), shown.string()));
   return out;
@@ -282,19 +295,8 @@ Result<FileLock> FileLock::acquire(const fs::path& path) {
 
 Result<FileLock> FileLock::acquire_beneath(int dirfd, std::string_view name,
                                            const fs::path& shown) {
-  TRY(refuse_special_beneath(dirfd, name, shown));
-  // O_NONBLOCK: a FIFO planted at the lock's name after that check must not
-  // hang kiln.
-  auto fd = open_beneath(dirfd, name, O_RDWR | O_CREAT | O_NOCTTY | O_NONBLOCK, 0644);
-  if (!fd) {
-    if (fd.error().sys_errno == ELOOP)
-      return fail(shown.string(), ": is a symlink; kiln never follows a symlink inside its store");
-    return fail_errno(fd.error().sys_errno, shown.string());
-  }
-  struct stat st;
-  if (::fstat(fd->get(), &st) != 0) return fail_errno(errno, shown.string());
-  if (!S_ISREG(st.st_mode)) return fail(shown.string(), ": not a regular file");
-  return lock(std::move(*fd), shown);
+  TRY_ASSIGN(Fd fd, open_regular_beneath(dirfd, name, O_RDWR | O_CREAT, 0644, shown));
+  return lock(std::move(fd), shown);
 }
 
 Result<TempDir> TempDir::create(const fs::path& parent, std::string_view prefix) {
