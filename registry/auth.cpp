@@ -40,8 +40,10 @@ Result<Request> token_request(const TokenRequest& t) {
   if (t.credentials && !t.credentials->identity_token.empty()) {
     // OAuth2: the refresh token goes in a form body, never in the URL.
     std::string scope;
-    for (auto& s : t.scopes.items())
-      scope += (scope.empty() ? "" : " ") + s.str();
+    for (auto& s : t.scopes.items()) {
+      if (!scope.empty()) scope += ' ';
+      scope += s.str();
+    }
     r.method = "POST";
     r.url = u.str();
     r.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");

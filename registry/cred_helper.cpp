@@ -143,7 +143,10 @@ Result<std::optional<Credentials>> run_credential_helper(const std::string& name
   }
   if (timed_out) {
     std::string secs = std::to_string(timeout.count() / 1000);
-    if (timeout.count() % 1000) secs += "." + std::to_string(timeout.count() % 1000 / 100);
+    if (timeout.count() % 1000) {
+      secs += '.';
+      secs += std::to_string(timeout.count() % 1000 / 100);
+    }
     return fail("credential helper ", prog, " did not answer within ", secs, "s");
   }
   if (poll_errno || wait_errno)

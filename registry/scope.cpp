@@ -50,8 +50,10 @@ void Scopes::add(const Scopes& s) {
 
 std::string Scopes::key() const {
   std::string k;
-  for (auto& s : items_)
-    k += (k.empty() ? "" : " ") + s.str();
+  for (auto& s : items_) {
+    if (!k.empty()) k += ' ';
+    k += s.str();
+  }
   return k;
 }
 
